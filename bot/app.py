@@ -1,0 +1,99 @@
+"""create_app: the composition root of the web process (webhooks + dashboard)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from bot import auth, dashboard
+from bot.config import Settings, load_settings
+from bot.context import JobContext, build_context, install
+from bot.db import upgrade
+from bot.tasks import Enqueuer
+
+csrf = CSRFProtect()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    enqueuer: Enqueuer | None = None,
+    migrate: bool | None = None,
+) -> Flask:
+    """Build the web app. Without REDIS_URL it also owns the in-process queue and worker.
+
+    `migrate` defaults to True for SQLite (the embedded default sets itself up) and False
+    for PostgreSQL, where `haven init-db` runs once per release instead.
+    """
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
+    secure = settings.config.dashboard.secure_cookies
+    app.config.update(
+        SECRET_KEY=settings.secret_key.get_secret_value(),
+        # Werkzeug stops reading a body past this size and answers 413.
+        MAX_CONTENT_LENGTH=settings.config.meta.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    context = build_context(settings, enqueuer)
+    if migrate if migrate is not None else settings.database_url.startswith("sqlite"):
+        upgrade(context.engine)
+    install(context)
+    app.extensions["haven"] = context
+
+    csrf.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(dashboard.bp)
+    _register_webhooks(app)
+    _register_health(app, context)
+    _security_headers(app)
+    logging.getLogger("haven").setLevel(logging.INFO)
+    return app
+
+
+def _register_webhooks(app: Flask) -> None:
+    from webhooks.routes import bp as webhooks_bp
+
+    # Meta cannot send a CSRF token; the HMAC signature is what authenticates it.
+    csrf.exempt(webhooks_bp)
+    app.register_blueprint(webhooks_bp)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+        return jsonify({"status": "body too large"}), 413
+
+
+def _register_health(app: Flask, context: JobContext) -> None:
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        with context.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return jsonify(
+            {"status": "ok", "queue": "redis" if context.settings.redis_url else "in-process"}
+        )
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        # The people in these conversations are vulnerable: no framing, no sniffing, no
+        # referrer leaking a case URL, and nothing loaded from anywhere but here.
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,200 @@
+"""The `haven` command (also `python -m bot`): serve, worker, tick, demo and operator tools."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sys
+import threading
+
+import click
+from sqlmodel import Session, select
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.context import build_context, install
+from bot.db import make_engine, session_scope, upgrade
+from bot.models import ROLES, Finding, Item
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="config.yaml to use."
+)
+
+
+def _settings(config_path: str | None) -> Settings:
+    try:
+        return load_settings(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging (may include message text).")
+def main(verbose: bool) -> None:
+    """Haven: safeguarding-first moderation for charity Facebook and Instagram pages."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@CONFIG_OPTION
+def serve(config_path: str | None) -> None:
+    """Webhooks and dashboard on 127.0.0.1:$PORT (plus queue and timers without REDIS_URL)."""
+    from bot.server import HavenServer
+
+    settings = _settings(config_path)
+    click.echo(f"Haven on http://127.0.0.1:{settings.port}/  ({settings.summary()})")
+    HavenServer(settings).run()
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(config_path: str | None, burst: bool) -> None:
+    """An rq worker for the jobs (needs REDIS_URL)."""
+    from rq import Worker
+
+    settings = _settings(config_path)
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set; `haven serve` runs jobs in-process")
+    context = install(build_context(settings))
+    queue = context.enqueuer.queue  # type: ignore[attr-defined]
+    # The scheduler thread is what runs rq's delayed retries.
+    Worker([queue], connection=queue.connection, serializer=queue.serializer).work(
+        burst=burst, with_scheduler=True
+    )
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--once", is_flag=True, help="Enqueue one tick and exit.")
+def tick(config_path: str | None, once: bool) -> None:
+    """Drive the database timers (sweep, deadlines) every few seconds."""
+    from bot.ticker import run_ticks, tick_once
+
+    settings = _settings(config_path)
+    context = build_context(settings)
+    if once:
+        tick_once(context.enqueuer)
+        return
+    run_ticks(context.enqueuer, settings.config.queue.sweep_every_seconds, threading.Event())
+
+
+@main.command("check-config")
+@CONFIG_OPTION
+def check_config(config_path: str | None) -> None:
+    """Validate config.yaml, the rules and the environment; print a one-line summary."""
+    from rules import RuleError, load_ruleset
+
+    settings = _settings(config_path)
+    try:
+        ruleset = load_ruleset(settings.config.rules)
+    except RuleError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{settings.summary()}; {len(ruleset.rules)} rules")
+
+
+@main.command("init-db")
+@CONFIG_OPTION
+def init_db(config_path: str | None) -> None:
+    """Create or upgrade the database schema (run once per release in production)."""
+    settings = _settings(config_path)
+    upgrade(make_engine(settings.database_url))
+    click.echo("database schema is up to date")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--limit", type=int, default=None, help="Only the newest N items.")
+def items(config_path: str | None, as_json: bool, limit: int | None) -> None:
+    """Every stored inbound item, oldest first: what arrived and what Haven found."""
+    settings = _settings(config_path)
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        query = select(Item).order_by(Item.id.desc() if limit else Item.id)
+        rows = session.exec(query.limit(limit) if limit else query).all()
+        for item in reversed(rows) if limit else rows:
+            categories = sorted(
+                set(session.exec(select(Finding.category).where(Finding.item_id == item.id)).all())
+            )
+            if as_json:
+                click.echo(json.dumps(_item_json(item, categories), ensure_ascii=False))
+            else:
+                found = ", ".join(categories) or "-"
+                click.echo(
+                    f"{item.id:>6}  {item.channel:<10} {item.verb:<7} {item.status:<10} {found}"
+                )
+
+
+def _item_json(item: Item, categories: list[str]) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "platform": item.platform,
+        "channel": item.channel,
+        "verb": item.verb,
+        "account_id": item.account_id,
+        "external_id": item.external_id,
+        "post_id": item.post_id,
+        "parent_id": item.parent_id,
+        "thread_id": item.thread_id,
+        "author_id": item.author_id,
+        "text": item.text,
+        "attachments": item.attachments,
+        "from_page": item.from_page,
+        "is_echo": item.is_echo,
+        "status": item.status,
+        "categories": categories,
+        "case_id": item.case_id,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+@main.group()
+def users() -> None:
+    """Dashboard users."""
+
+
+@users.command("add")
+@CONFIG_OPTION
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin instead of making one."
+)
+def users_add(config_path: str | None, name: str, role: str, password_stdin: bool) -> None:
+    """Add a user; without --password-stdin a strong password is made and printed once."""
+    from bot.auth import create_user
+
+    settings = _settings(config_path)
+    engine = make_engine(settings.database_url)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
+    try:
+        with session_scope(engine) as session:
+            create_user(session, name, password, role)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {name} as {role}")
+    if not password_stdin:
+        click.echo(f"password: {password}")
+
+
+@main.command()
+@CONFIG_OPTION
+def demo(config_path: str | None) -> None:
+    """The embedded default with sample events, so there is something to look at."""
+    from bot.demo import run_demo
+
+    run_demo(config_path)
+
+
+def _register_rule_commands() -> None:
+    from bot.cli_rules import classify, rules
+
+    main.add_command(classify)
+    main.add_command(rules)
+
+
+_register_rule_commands()

@@ -1,0 +1,56 @@
+"""What a job needs (settings, database, queue, rules), built once per process.
+
+Jobs take ids only, so they find their dependencies here. The process that starts jobs installs
+its context (`haven worker`, or the web app in the embedded default); a bare `rq worker` builds one
+from the environment on first use. No Flask app context is involved.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings, load_settings
+from bot.db import make_engine
+from bot.tasks import Enqueuer, make_enqueuer
+from rules import RuleSet, load_ruleset
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    engine: Engine
+    enqueuer: Enqueuer
+
+    @cached_property
+    def ruleset(self) -> RuleSet:
+        return load_ruleset(self.settings.config.rules)
+
+
+_current: JobContext | None = None
+_install_lock = threading.Lock()
+
+
+def build_context(settings: Settings, enqueuer: Enqueuer | None = None) -> JobContext:
+    engine = make_engine(settings.database_url)
+    queue = enqueuer or make_enqueuer(settings.redis_url, settings.config.queue.retry_intervals)
+    return JobContext(settings=settings, engine=engine, enqueuer=queue)
+
+
+def install(context: JobContext) -> JobContext:
+    global _current
+    with _install_lock:
+        _current = context
+    return context
+
+
+def current() -> JobContext:
+    """The installed context, or one built from config.yaml and the environment."""
+    global _current
+    with _install_lock:
+        if _current is None:
+            _current = build_context(load_settings())
+        return _current

@@ -1,0 +1,147 @@
+"""`haven demo`: the embedded default, filled with sample events sent through the real webhook.
+
+Uses its own database under instance/demo so it never mixes with a charity's real data, signs
+every sample with the app secret exactly as Meta would, and serves until stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+import click
+import requests
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.auth import create_user, set_password
+from bot.config import DEFAULT_INSTANCE_PATH, Settings, load_settings
+from bot.db import make_engine, session_scope, upgrade
+from bot.demo_events import DEMO_IG_ID, DEMO_PAGE_ID, demo_deliveries
+from bot.models import Item, User
+from bot.server import HavenServer
+
+DEMO_USERS = (("admin", "admin"), ("lead", "safeguarding_lead"))
+
+
+def demo_settings(config_path: str | None, environ: dict[str, str] | None = None) -> Settings:
+    """The charity's config.yaml with demo accounts, a demo secret and its own database."""
+    env = dict(os.environ if environ is None else environ)
+    for name in ("DATABASE_URL", "REDIS_URL"):  # the demo is the embedded default, always
+        env.pop(name, None)
+    env.setdefault("META_APP_SECRET", secrets.token_hex(16))
+    env["HAVEN_INSTANCE_PATH"] = str(
+        Path(env.get("HAVEN_INSTANCE_PATH", DEFAULT_INSTANCE_PATH)) / "demo"
+    )
+    base = load_settings(config_path, env)
+    meta = base.config.meta.model_dump()
+    meta["accounts"] = [
+        {
+            "id": DEMO_PAGE_ID,
+            "name": "Demo page",
+            "platform": "facebook",
+            "token_env": "DEMO_PAGE_TOKEN",
+        },
+        {
+            "id": DEMO_IG_ID,
+            "name": "Demo Instagram",
+            "platform": "instagram",
+            "token_env": "DEMO_IG_TOKEN",
+        },
+    ]
+    meta["dry_run"] = True
+    dashboard = {**base.config.dashboard.model_dump(), "secure_cookies": False}
+    return load_settings(config_path, env, overrides={"meta": meta, "dashboard": dashboard})
+
+
+def reset_demo_users(settings: Settings) -> dict[str, str]:
+    """Create the demo users, or give them new passwords; returns name -> password."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    passwords = {}
+    with session_scope(engine) as session:
+        for name, role in DEMO_USERS:
+            passwords[name] = secrets.token_urlsafe(12)
+            existing = session.exec(select(User).where(User.username == name)).first()
+            if existing is None:
+                create_user(session, name, passwords[name], role)
+            else:
+                set_password(session, existing, passwords[name])
+    return passwords
+
+
+def post_samples(base_url: str, app_secret: str, *, now: int | None = None) -> list[int]:
+    """POST every sample delivery, signed, to the webhook; returns the HTTP statuses."""
+    statuses = []
+    for delivery in demo_deliveries(now or int(time.time())):
+        body = json.dumps(delivery).encode()
+        signature = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+        response = requests.post(
+            f"{base_url}/webhooks/meta",
+            data=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+            timeout=10,
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+def wait_until_processed(settings: Settings, timeout: float = 60) -> int:
+    """Wait for the in-process worker to finish the samples; returns how many are done."""
+    engine = make_engine(settings.database_url)
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(engine) as session:
+            pending = session.exec(
+                select(func.count()).where(Item.status.in_(("received", "processing")))
+            ).one()
+            done = session.exec(select(func.count()).where(Item.status == "processed")).one()
+        if not pending or time.monotonic() > deadline:
+            return done
+        time.sleep(0.2)
+
+
+def _wait_for_server(base_url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base_url}/healthz", timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer at {base_url} within {timeout:.0f}s")
+
+
+def _load_and_announce(settings: Settings, passwords: dict[str, str]) -> None:
+    base_url = f"http://127.0.0.1:{settings.port}"
+    try:
+        _wait_for_server(base_url)
+        secret = settings.app_secrets()[0]
+        statuses = post_samples(base_url, secret)
+        done = wait_until_processed(settings)
+    except Exception as exc:  # say what went wrong; the server keeps running
+        click.echo(f"demo: could not load the sample events: {exc}", err=True)
+        return
+    click.echo("")
+    click.echo(f"Sent {len(statuses)} signed sample deliveries (answers: {sorted(set(statuses))});")
+    click.echo(f"{done} items processed.")
+    click.echo(f"dashboard: {base_url}/")
+    click.echo(f"login: admin / {passwords['admin']}")
+    click.echo(f"safeguarding lead (sees safeguarding cases): lead / {passwords['lead']}")
+    click.echo("Stop with Ctrl-C.")
+
+
+def run_demo(config_path: str | None) -> None:
+    settings = demo_settings(config_path)
+    passwords = reset_demo_users(settings)
+    threading.Thread(
+        target=_load_and_announce, args=(settings, passwords), name="haven-demo", daemon=True
+    ).start()
+    HavenServer(settings).run()

@@ -1,0 +1,163 @@
+"""Tables. The database is the source of truth; the queue only carries ids of these rows.
+
+Every side effect has a unique key here (delivery key, (item, rule), (item, reply kind), one open
+case per person and thread), so Meta's at-least-once deliveries and retried jobs do nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC; SQLModel's UTCDateTime stores it the same way on SQLite and PostgreSQL."""
+    return datetime.now(UTC)
+
+
+ROLES = ("admin", "moderator", "safeguarding_lead", "safeguarding_deputy")
+SAFEGUARDING_ROLES = frozenset({"safeguarding_lead", "safeguarding_deputy"})
+ITEM_STATUSES = ("received", "processing", "processed", "failed", "skipped")
+CASE_STATUSES = ("new", "awaiting_consent", "matched", "follow_up_due", "escalated", "closed")
+DRAFT_STATUSES = ("draft", "approved", "sending", "sent", "rejected", "failed")
+
+
+class InboundEvent(SQLModel, table=True):
+    """One webhook delivery exactly as it arrived: Meta cannot be asked for it again later."""
+
+    __tablename__ = "inbound_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    body_sha256: str = Field(max_length=64, unique=True)
+    object: str | None = Field(default=None, max_length=40)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    item_count: int = 0
+    unknown_count: int = 0
+
+
+class Item(SQLModel, table=True):
+    """One normalised update (a comment, post or message, or an edit or removal of one)."""
+
+    __tablename__ = "items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="inbound_events.id", index=True)
+    delivery_key: str = Field(max_length=200, unique=True)
+    platform: str = Field(max_length=20)
+    channel: str = Field(max_length=20)
+    verb: str = Field(max_length=20)
+    account_id: str = Field(max_length=64, index=True)
+    external_id: str = Field(max_length=200, index=True)
+    post_id: str | None = Field(default=None, max_length=200)
+    parent_id: str | None = Field(default=None, max_length=200)
+    thread_id: str | None = Field(default=None, max_length=200)
+    author_id: str | None = Field(default=None, max_length=64, index=True)
+    author_name: str | None = Field(default=None, max_length=200)
+    author_username: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime
+    received_at: datetime = Field(default_factory=utcnow)
+    is_echo: bool = False
+    from_page: bool = False
+    standby: bool = False
+    known_account: bool = True
+    status: str = Field(default="received", max_length=20, index=True)
+    status_changed_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+
+
+class Finding(SQLModel, table=True):
+    """What a rule found in an item; the span is for highlighting to staff, never for replies."""
+
+    __tablename__ = "findings"
+    __table_args__ = (UniqueConstraint("item_id", "rule", name="uq_findings_item_rule"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    rule: str = Field(max_length=100)
+    category: str = Field(max_length=60, index=True)
+    severity: str = Field(max_length=20)
+    score: float = 0.0
+    span_start: int | None = None
+    span_end: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Case(SQLModel, table=True):
+    """A person's need or concern, gathered across their messages in one thread."""
+
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_type: str = Field(max_length=30)
+    status: str = Field(default="new", max_length=30, index=True)
+    priority: str = Field(default="normal", max_length=20)
+    severity: str = Field(default="low", max_length=20)
+    platform: str = Field(max_length=20)
+    account_id: str = Field(max_length=64)
+    author_id: str | None = Field(default=None, max_length=64, index=True)
+    # Set while the case is open and cleared on close: the database itself then refuses a
+    # second open case for the same person and thread, however many workers race.
+    open_key: str | None = Field(default=None, max_length=400, unique=True)
+    opened_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=200)
+    assignee_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class ReplyDraft(SQLModel, table=True):
+    """A reply Haven suggests; nothing is sent until a person approves it."""
+
+    __tablename__ = "reply_drafts"
+    __table_args__ = (UniqueConstraint("item_id", "kind", name="uq_reply_drafts_item_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=20)  # public | private | dm
+    template: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="draft", max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = None
+    sent_at: datetime | None = None
+    sent_external_id: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, max_length=500)
+
+
+class User(SQLModel, table=True):
+    """A member of staff or a volunteer who signs in to the dashboard."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True)
+    password_hash: str = Field(max_length=300)
+    role: str = Field(max_length=30)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only record of every action, human or automatic. Never message text."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=80)  # "system", "user:<id>" or "cli"
+    action: str = Field(max_length=60)
+    subject_type: str = Field(max_length=40)
+    subject_id: str | None = Field(default=None, max_length=200)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

@@ -1,0 +1,194 @@
+"""Queues. Jobs are named by dotted path and take ids, so the web process never imports workers.
+
+With REDIS_URL, jobs go to rq; without it, an in-process queue and worker thread run the very same
+functions with the same retry intervals. Either way the queue only carries notifications: the
+database holds the work, and `sweep` puts back anything a lost queue dropped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "haven"
+PROCESS_ITEM = "workers.jobs.process_item"
+TICK = "workers.jobs.tick"
+
+
+class Enqueuer(Protocol):
+    def enqueue(self, func: str, *args: Any, job_id: str, retry: bool = True) -> None: ...
+
+
+def import_job(path: str) -> Callable[..., Any]:
+    """The function named by a dotted path such as 'workers.jobs.process_item'."""
+    module_name, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), name)
+
+
+class RQEnqueuer:
+    """Jobs on Redis for `haven worker` processes, possibly on other machines."""
+
+    def __init__(self, redis_url: str, retry_intervals: Sequence[int]) -> None:
+        from redis import Redis
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        self.connection = Redis.from_url(redis_url)
+        self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=JSONSerializer)
+        self.retry_intervals = list(retry_intervals)
+
+    def enqueue(self, func: str, *args: Any, job_id: str, retry: bool = True) -> None:
+        from rq.exceptions import DuplicateJobError
+        from rq.job import Job, JobStatus
+
+        try:
+            self._enqueue(func, args, job_id, retry)
+        except DuplicateJobError:
+            # A deterministic id means work already waiting is not queued twice. A finished or
+            # failed job keeps its id for a while, though, and the sweep must be able to put
+            # work back (a worker killed mid-job leaves its job "failed"): replace those.
+            existing = Job.fetch(
+                job_id, connection=self.connection, serializer=self.queue.serializer
+            )
+            pending = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+            if existing.get_status() in pending:
+                return
+            existing.delete()
+            try:
+                self._enqueue(func, args, job_id, retry)
+            except DuplicateJobError:
+                return  # another process put it back first
+
+    def _enqueue(self, func: str, args: tuple[Any, ...], job_id: str, retry: bool) -> None:
+        from rq import Retry
+
+        self.queue.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            unique=True,
+            retry=Retry(max=len(self.retry_intervals), interval=self.retry_intervals)
+            if retry and self.retry_intervals
+            else None,
+            failure_ttl=7 * 24 * 3600,
+        )
+
+
+@dataclass(order=True)
+class _Pending:
+    run_at: float
+    job_id: str = field(compare=False)
+    func: str = field(compare=False)
+    args: tuple[Any, ...] = field(compare=False)
+    attempt: int = field(default=0, compare=False)
+    retry: bool = field(default=True, compare=False)
+
+
+class LocalEnqueuer:
+    """An in-process queue drained by one worker thread, for the embedded default and tests.
+
+    Jobs run after the request has been answered, never inside it, and failed jobs are retried
+    after the same intervals rq would use.
+    """
+
+    def __init__(self, retry_intervals: Sequence[int], *, start: bool = True) -> None:
+        self.retry_intervals = list(retry_intervals)
+        self._queue: queue.PriorityQueue[_Pending] = queue.PriorityQueue()
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._running = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._work, name="haven-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def enqueue(self, func: str, *args: Any, job_id: str, retry: bool = True) -> None:
+        with self._lock:
+            if job_id in self._queued:
+                return
+            self._queued.add(job_id)
+        self._queue.put(_Pending(time.monotonic(), job_id, func, args, retry=retry))
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until nothing is queued or running (tests and the demo use it)."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._queued or self._running:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(min(remaining, 0.05))
+        return True
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                pending = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            delay = pending.run_at - time.monotonic()
+            if delay > 0:
+                self._queue.put(pending)
+                self._stop.wait(min(delay, 0.1))
+                continue
+            with self._lock:
+                self._running += 1
+            try:
+                self._run(pending)
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
+    def _run(self, pending: _Pending) -> None:
+        try:
+            import_job(pending.func)(*pending.args)
+        except Exception as exc:
+            if pending.retry and pending.attempt < len(self.retry_intervals):
+                wait = self.retry_intervals[pending.attempt]
+                log.warning(
+                    "job %s failed (%s); retry %d in %ss",
+                    pending.job_id,
+                    type(exc).__name__,
+                    pending.attempt + 1,
+                    wait,
+                )
+                pending.attempt += 1
+                pending.run_at = time.monotonic() + wait
+                self._queue.put(pending)
+                return
+            log.exception("job %s failed for good", pending.job_id)
+        with self._lock:
+            self._queued.discard(pending.job_id)
+
+
+def enqueue_item(enqueuer: Enqueuer, item_id: int) -> None:
+    """Ask for an item to be processed; one pending job per item, whoever asks."""
+    enqueuer.enqueue(PROCESS_ITEM, item_id, job_id=f"item-{item_id}")
+
+
+def make_enqueuer(redis_url: str | None, retry_intervals: Sequence[int]) -> Enqueuer:
+    """The one branch between embedded and production queues."""
+    if redis_url:
+        return RQEnqueuer(redis_url, retry_intervals)
+    return LocalEnqueuer(retry_intervals)

@@ -1,0 +1,103 @@
+"""Helpers shared by the tests: settings for a temporary instance, signed deliveries, payloads."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from bot.config import Settings, load_settings
+from webhooks.signature import sign
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+APP_SECRET = "test-app-secret-5f1c"
+VERIFY_TOKEN = "test-verify-token-93ab"
+PAGE_ID = "111222333444555"
+IG_ID = "17841400000000000"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "HAVEN_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_TEST_URL = os.environ.get("HAVEN_TEST_REDIS", "redis://127.0.0.1:6379/15")
+TEST_ACCOUNTS = [
+    {"id": PAGE_ID, "name": "Test page", "platform": "facebook", "token_env": "TEST_PAGE_TOKEN"},
+    {"id": IG_ID, "name": "Test IG", "platform": "instagram", "token_env": "TEST_IG_TOKEN"},
+]
+
+
+def service_unavailable(what: str) -> None:
+    """Skip on a developer's machine; fail in CI, where every service must be there."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is not reachable, and CI must not skip it", pytrace=False)
+    pytest.skip(f"{what} is not reachable (run `make services`)")
+
+
+def environ_for_tests(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "HAVEN_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'haven.sqlite'}",
+        "SECRET_KEY": secrets.token_hex(16),
+        "META_APP_SECRET": APP_SECRET,
+        "META_VERIFY_TOKEN": VERIFY_TOKEN,
+        "TEST_PAGE_TOKEN": "page-token-for-tests",
+        **extra,
+    }
+
+
+def make_settings(tmp_path: Path, *, config: dict[str, Any] | None = None, **env: str) -> Settings:
+    overrides = {
+        "meta": {"accounts": TEST_ACCOUNTS},
+        "dashboard": {"secure_cookies": False},
+        "queue": {"retry_intervals": [0, 0, 0], "stuck_after_seconds": 60},
+        **(config or {}),
+    }
+    return load_settings(
+        REPO / "config.yaml", environ_for_tests(tmp_path, **env), overrides=overrides
+    )
+
+
+def load_payload(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / "meta" / name).read_text(encoding="utf-8"))
+
+
+def signed_post(client: FlaskClient, payload: Any, *, secret: str = APP_SECRET, **kwargs: Any):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {"X-Hub-Signature-256": sign(body, secret), **kwargs.pop("headers", {})}
+    return client.post(
+        "/webhooks/meta", data=body, headers=headers, content_type="application/json", **kwargs
+    )
+
+
+def page_comment(text: str, *, comment: str = "7001", author: str = "6000000000000042") -> dict:
+    """A Page feed comment delivery in the documented shape."""
+    post_id = f"{PAGE_ID}_900000000000001"
+    return {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE_ID,
+                "time": 1742667607,
+                "changes": [
+                    {
+                        "field": "feed",
+                        "value": {
+                            "item": "comment",
+                            "verb": "add",
+                            "post_id": post_id,
+                            "comment_id": f"900000000000001_{comment}",
+                            "parent_id": post_id,
+                            "from": {"id": author, "name": "Jo Visitor"},
+                            "message": text,
+                            "created_time": 1742667604,
+                        },
+                    }
+                ],
+            }
+        ],
+    }

@@ -1,0 +1,98 @@
+"""GET/POST /webhooks/meta: verify, store, enqueue ids, answer. Nothing slow happens here.
+
+Meta unsubscribes a Page after an hour of failed deliveries, so this answers within
+milliseconds and leaves every judgement to the workers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from bot.context import JobContext
+from bot.db import session_scope
+from bot.tasks import enqueue_item
+from webhooks.events import parse_payload
+from webhooks.signature import verify_signature
+from webhooks.store import store_delivery
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+# The challenge is echoed back to the caller: only ever echo something that cannot be markup.
+CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def _context() -> JobContext:
+    return current_app.extensions["haven"]
+
+
+@bp.get("/meta")
+def verify() -> Response | tuple[str, int]:
+    """The subscription handshake: echo hub.challenge only for our verify token."""
+    settings = _context().settings
+    expected = settings.meta_verify_token.get_secret_value() if settings.meta_verify_token else ""
+    given = request.args.get("hub.verify_token", "")
+    challenge = request.args.get("hub.challenge", "")
+    if (
+        request.args.get("hub.mode") != "subscribe"
+        or not expected
+        or not hmac.compare_digest(given.encode(), expected.encode())
+        or not CHALLENGE.match(challenge)
+    ):
+        return "verification refused", 403
+    return Response(challenge, status=200, mimetype="text/plain")
+
+
+@bp.post("/meta")
+def receive() -> tuple[Response, int]:
+    ctx = _context()
+    if request.mimetype != "application/json":
+        return _answer(415, "expected application/json")
+    # Werkzeug stops reading at MAX_CONTENT_LENGTH and raises 413 (handled in bot.app).
+    raw = request.get_data(cache=False)
+    if not verify_signature(
+        raw, request.headers.get("X-Hub-Signature-256"), ctx.settings.app_secrets()
+    ):
+        log.warning("webhook refused: bad or missing signature (%d bytes)", len(raw))
+        return _answer(403, "invalid signature")
+    try:
+        raw_text = raw.decode("utf-8")
+        payload = json.loads(raw_text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _answer(400, f"malformed JSON: {type(exc).__name__}")
+    parsed = parse_payload(payload)
+    known = {account.id for account in ctx.settings.config.meta.accounts}
+    # Stored and committed before anything is enqueued or answered: a crash after this line
+    # loses nothing, because the sweep finds whatever the queue did not get.
+    with session_scope(ctx.engine) as session:
+        stored = store_delivery(session, raw_text, parsed, known)
+    for item_id in stored.new_item_ids:
+        try:
+            enqueue_item(ctx.enqueuer, item_id)
+        except Exception as exc:  # Redis down: the items are safe, the sweep will enqueue them
+            log.warning("enqueue failed for item %s (%s); left for the sweep", item_id, exc)
+    log.info(
+        "webhook stored %d new, %d duplicate, %d ignored, %d unknown",
+        len(stored.new_item_ids),
+        stored.duplicates,
+        len(parsed.ignored),
+        len(parsed.unknown),
+    )
+    return _answer(
+        200,
+        "ok",
+        stored=len(stored.new_item_ids),
+        duplicates=stored.duplicates,
+        ignored=len(parsed.ignored),
+        unknown=len(parsed.unknown),
+    )
+
+
+def _answer(status: int, message: str, **extra: int) -> tuple[Response, int]:
+    return jsonify({"status": message, **extra}), status

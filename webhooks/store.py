@@ -1,0 +1,84 @@
+"""Store a verified delivery: the raw body and its normalised items, in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from bot.db import insert_ignoring_duplicates
+from bot.models import InboundEvent, Item
+from webhooks.events import InboundItem, Parsed
+
+
+@dataclass
+class Stored:
+    event_id: int | None
+    new_item_ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def store_delivery(
+    session: Session, raw_text: str, parsed: Parsed, known_accounts: Collection[str]
+) -> Stored:
+    """Insert what is new and report what was already here; the caller commits."""
+    digest = hashlib.sha256(raw_text.encode("utf-8", "surrogatepass")).hexdigest()
+    event_insert = insert_ignoring_duplicates(session, InboundEvent, "body_sha256").values(
+        body_sha256=digest,
+        object=_clean(parsed.object, 40),
+        body=_clean(raw_text, None),
+        item_count=len(parsed.items),
+        unknown_count=len(parsed.unknown),
+    )
+    event_id = session.execute(event_insert.returning(InboundEvent.id)).scalar()
+    if event_id is None:
+        # A byte-identical redelivery: everything in it is already stored.
+        return Stored(event_id=None, duplicates=len(parsed.items))
+    stored = Stored(event_id=event_id)
+    for item in parsed.items:
+        values = _row(item, event_id, item.account_id in known_accounts)
+        statement = insert_ignoring_duplicates(session, Item, "delivery_key").values(**values)
+        item_id = session.execute(statement.returning(Item.id)).scalar()
+        if item_id is None:
+            stored.duplicates += 1
+        else:
+            stored.new_item_ids.append(item_id)
+    return stored
+
+
+def _row(item: InboundItem, event_id: int, known: bool) -> dict[str, object]:
+    return {
+        "event_id": event_id,
+        "delivery_key": _clean(item.delivery_key, 200),
+        "platform": _clean(item.platform, 20),
+        "channel": _clean(item.channel, 20),
+        "verb": _clean(item.verb, 20),
+        "account_id": _clean(item.account_id, 64),
+        "external_id": _clean(item.external_id, 200),
+        "post_id": _clean(item.post_id, 200),
+        "parent_id": _clean(item.parent_id, 200),
+        "thread_id": _clean(item.thread_id, 200),
+        "author_id": _clean(item.author_id, 64),
+        "author_name": _clean(item.author_name, 200),
+        "author_username": _clean(item.author_username, 200),
+        "text": _clean(item.text, None),
+        "attachments": [
+            {"type": _clean(a.type, 40), "url": _clean(a.url, 2000)} for a in item.attachments
+        ],
+        "created_at": item.created_at,
+        "is_echo": item.is_echo,
+        "from_page": item.from_page,
+        "standby": item.standby,
+        "known_account": known,
+    }
+
+
+def _clean(value: str | None, limit: int | None) -> str | None:
+    """Text every database accepts: no NUL, no lone surrogates, within the column's size."""
+    if value is None:
+        return None
+    text = value.replace("\x00", "")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit else text

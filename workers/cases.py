@@ -1,0 +1,75 @@
+"""One case per person and thread: a new message joins the case already open for them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.audit import record
+from bot.models import Case, Item, utcnow
+from rules import Finding
+
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+PRIORITY_ORDER = ("low", "normal", "high", "urgent")
+
+
+def open_key(item: Item) -> str:
+    """The person-and-thread key; an unnamed author gets a case of their own per item."""
+    author = item.author_id or f"anon-{item.external_id}"
+    thread = item.thread_id or item.post_id or item.external_id
+    return f"{item.platform}:{item.account_id}:{author}:{thread}"
+
+
+def attach_to_case(session: Session, item: Item, findings: Sequence[Finding]) -> Case | None:
+    """Open or update the case the findings call for, and link the item to it."""
+    specs = [f.actions.open_case for f in findings if f.actions.open_case is not None]
+    escalate = any(f.actions.escalate for f in findings)
+    if not specs and not escalate:
+        return None
+    severity = max((f.severity for f in findings), key=SEVERITY_ORDER.index)
+    priority = max((s.priority for s in specs), key=PRIORITY_ORDER.index, default="urgent")
+    # The safeguarding override: risk makes the whole case a safeguarding case, whatever
+    # else the person wrote about, and it is never downgraded by a later, milder message.
+    case_type = "safeguarding" if escalate else specs[0].type
+    case, created = _find_or_open(session, item, case_type, priority, severity)
+    if not created:
+        if escalate and case.case_type != "safeguarding":
+            case.case_type = "safeguarding"
+        case.severity = max(case.severity, severity, key=SEVERITY_ORDER.index)
+        case.priority = max(case.priority, priority, key=PRIORITY_ORDER.index)
+    if escalate and case.status != "escalated":
+        case.status = "escalated"
+        record(session, "system", "case.escalated", "case", case.id, item_id=item.id)
+    case.updated_at = utcnow()
+    session.add(case)
+    item.case_id = case.id
+    return case
+
+
+def _find_or_open(
+    session: Session, item: Item, case_type: str, priority: str, severity: str
+) -> tuple[Case, bool]:
+    key = open_key(item)
+    existing = session.exec(select(Case).where(Case.open_key == key)).first()
+    if existing is not None:
+        return existing, False
+    case = Case(
+        case_type=case_type,
+        priority=priority,
+        severity=severity,
+        platform=item.platform,
+        account_id=item.account_id,
+        author_id=item.author_id,
+        open_key=key,
+    )
+    try:
+        # A savepoint: if another worker opened this person's case a moment ago, the unique
+        # open_key refuses ours and we join theirs instead of failing the whole item.
+        with session.begin_nested():
+            session.add(case)
+    except IntegrityError:
+        return session.exec(select(Case).where(Case.open_key == key)).one(), False
+    record(session, "system", "case.opened", "case", case.id, item_id=item.id, case_type=case_type)
+    return case, True

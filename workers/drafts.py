@@ -1,0 +1,65 @@
+"""Suggested replies from the rule packs' templates. Nothing here sends anything."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from bot.audit import record
+from bot.models import Case, Item, ReplyDraft
+from rules import Finding, RuleSet
+
+DM_CHANNELS = frozenset({"fb_dm", "ig_dm"})
+
+
+def draft_replies(
+    session: Session,
+    ruleset: RuleSet,
+    item: Item,
+    findings: Sequence[Finding],
+    case: Case | None,
+    *,
+    page_name: str,
+) -> list[ReplyDraft]:
+    """At most one public and one private draft per item, from the highest-priority finding."""
+    escalating = any(f.actions.escalate for f in findings)
+    wanted: dict[str, str] = {}
+    for finding in findings:
+        private = finding.actions.draft_private_reply
+        public = finding.actions.draft_public_reply
+        if private:
+            wanted.setdefault("dm" if item.channel in DM_CHANNELS else "private", private)
+        # Risk is never answered in public, not even by a draft someone might approve in a
+        # hurry: the person is reached privately and the lead decides the rest.
+        if public and not escalating and item.channel not in DM_CHANNELS:
+            wanted.setdefault("public", public)
+    context = {"first_name": _first_name(item.author_name), "page_name": page_name}
+    drafts = []
+    for kind, template in wanted.items():
+        draft = ReplyDraft(
+            item_id=item.id,
+            case_id=case.id if case else None,
+            kind=kind,
+            template=template,
+            text=ruleset.render(template, _reply_channel(item, kind), context),
+        )
+        session.add(draft)
+        session.flush()
+        record(session, "system", "draft.created", "draft", draft.id, kind=kind, template=template)
+        drafts.append(draft)
+    return drafts
+
+
+def _reply_channel(item: Item, kind: str) -> str:
+    """The channel the reply goes out on: a private reply to a comment arrives as a DM."""
+    if kind == "public":
+        return item.channel
+    return "ig_dm" if item.platform == "instagram" else "fb_dm"
+
+
+def _first_name(full_name: str | None) -> str:
+    """The first word of the display name, or nothing: never the handle or surname."""
+    if not full_name:
+        return ""
+    return full_name.split()[0][:40]

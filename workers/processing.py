@@ -1,0 +1,103 @@
+"""From a stored item to findings, a case and drafted replies, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.audit import record
+from bot.models import Finding, Item, utcnow
+from rules import Attachment, Message, RuleSet, categories_of
+from rules import Finding as RuleFinding
+from workers.cases import attach_to_case
+from workers.drafts import draft_replies
+
+log = logging.getLogger(__name__)
+
+# Updates that carry no new text to judge: they change the state of an item already judged.
+STATE_ONLY_VERBS = frozenset({"remove", "hide", "unhide"})
+
+
+def claim_item(engine: Engine, item_id: int) -> bool:
+    """Take an item for processing; False if another worker has it or it is done.
+
+    A conditional UPDATE is the lock: a re-delivered or duplicated job finds nothing to claim.
+    """
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(Item)
+            .where(Item.id == item_id, Item.status == "received")
+            .values(status="processing", attempts=Item.attempts + 1, status_changed_at=utcnow())
+        )
+    return result.rowcount == 1
+
+
+def release_item(engine: Engine, item_id: int, *, error: str) -> None:
+    """Give a claimed item back after a failed attempt."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(Item)
+            .where(Item.id == item_id, Item.status == "processing")
+            .values(status="received", status_changed_at=utcnow(), error=error[:500])
+        )
+
+
+def handle_item(session: Session, ruleset: RuleSet, item_id: int, *, page_name: str) -> list[str]:
+    """Judge a claimed item and record the outcome; returns the categories found."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise LookupError(f"item {item_id} does not exist")
+    if not item.known_account or item.standby or item.verb in STATE_ONLY_VERBS:
+        # Unknown pages are kept for an admin to look at, never acted on; standby threads
+        # belong to another app or a person in the Page inbox.
+        _finish(session, item, "skipped", [])
+        return []
+    findings = ruleset.evaluate(_message(item))
+    if item.from_page:
+        # The page's own posts and replies are checked for personal details and photos
+        # (staff must not post families' names or pictures) but never answered.
+        findings = [f for f in findings if f.category.split(".")[0] in {"pii", "photo"}]
+    for finding in findings:
+        session.add(_finding_row(item, finding))
+    case = attach_to_case(session, item, findings)
+    if not item.from_page and not item.is_echo:
+        draft_replies(session, ruleset, item, findings, case, page_name=page_name)
+    categories = categories_of(findings)
+    _finish(session, item, "processed", categories)
+    return categories
+
+
+def _message(item: Item) -> Message:
+    return Message(
+        text=item.text or "",
+        channel=item.channel,
+        platform=item.platform,
+        attachments=tuple(Attachment(a.get("type", ""), a.get("url")) for a in item.attachments),
+        from_page=item.from_page,
+        author_id=item.author_id,
+    )
+
+
+def _finding_row(item: Item, finding: RuleFinding) -> Finding:
+    start, end = finding.span if finding.span else (None, None)
+    return Finding(
+        item_id=item.id,
+        rule=finding.rule,
+        category=finding.category,
+        severity=finding.severity,
+        score=finding.score,
+        span_start=start,
+        span_end=end,
+    )
+
+
+def _finish(session: Session, item: Item, status: str, categories: list[str]) -> None:
+    item.status = status
+    item.status_changed_at = utcnow()
+    session.add(item)
+    record(session, "system", f"item.{status}", "item", item.id, categories=categories)
+    # Ids and categories only: message text never reaches the logs.
+    log.info("item %s %s: %s", item.id, status, ",".join(categories) or "no findings")
