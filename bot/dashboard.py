@@ -72,7 +72,12 @@ def queue() -> ResponseReturnValue:
     rank = func.max(
         sql_case(*((Finding.severity == s, r) for s, r in SEVERITY_RANK.items()), else_=0)
     )
-    flagged = select(Finding.item_id, rank.label("rank")).group_by(Finding.item_id).subquery()
+    flagged = (
+        select(Finding.item_id, rank.label("rank"))
+        .where(Finding.superseded_at.is_(None))
+        .group_by(Finding.item_id)
+        .subquery()
+    )
     with Session(_engine()) as session:
         rows = session.exec(
             select(Item, flagged.c.rank)
@@ -131,7 +136,11 @@ class QueueEntry:
 
 
 def _entry(session: Session, item: Item) -> QueueEntry:
-    findings = list(session.exec(select(Finding).where(Finding.item_id == item.id)).all())
+    findings = list(
+        session.exec(
+            select(Finding).where(Finding.item_id == item.id, Finding.superseded_at.is_(None))
+        ).all()
+    )
     case = session.get(Case, item.case_id) if item.case_id else None
     restricted = bool(
         case and case.case_type == "safeguarding" and not current_user.can_see_safeguarding

@@ -20,9 +20,11 @@ def utcnow() -> datetime:
 
 ROLES = ("admin", "moderator", "safeguarding_lead", "safeguarding_deputy")
 SAFEGUARDING_ROLES = frozenset({"safeguarding_lead", "safeguarding_deputy"})
-ITEM_STATUSES = ("received", "processing", "processed", "failed", "skipped")
+# "superseded": a newer version of the same comment or message was already here (Meta
+# delivers out of order), so this older one is kept as history and not judged on its own.
+ITEM_STATUSES = ("received", "processing", "processed", "superseded", "failed", "skipped")
 CASE_STATUSES = ("new", "awaiting_consent", "matched", "follow_up_due", "escalated", "closed")
-DRAFT_STATUSES = ("draft", "approved", "sending", "sent", "rejected", "failed")
+DRAFT_STATUSES = ("draft", "approved", "sending", "sent", "rejected", "failed", "superseded")
 
 
 class InboundEvent(SQLModel, table=True):
@@ -66,6 +68,10 @@ class Item(SQLModel, table=True):
     from_page: bool = False
     standby: bool = False
     known_account: bool = True
+    # Set on every version when Meta says the comment, post or message was removed or hidden.
+    # Nothing is deleted: a removed cry for help still reaches the safeguarding lead.
+    removed_at: datetime | None = None
+    hidden: bool = False
     status: str = Field(default="received", max_length=20, index=True)
     status_changed_at: datetime = Field(default_factory=utcnow)
     attempts: int = 0
@@ -88,6 +94,8 @@ class Finding(SQLModel, table=True):
     span_start: int | None = None
     span_end: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Set when an edit of the item replaced the text this finding was about; kept as history.
+    superseded_at: datetime | None = None
 
 
 class Case(SQLModel, table=True):

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from bot.db import insert_ignoring_duplicates
-from bot.models import InboundEvent, Item
+from bot.models import InboundEvent, Item, utcnow
 from webhooks.events import InboundItem, Parsed
+from webhooks.events_types import UNKNOWN_TIME
 
 
 @dataclass
@@ -67,7 +68,8 @@ def _row(item: InboundItem, event_id: int, known: bool) -> dict[str, object]:
         "attachments": [
             {"type": _clean(a.type, 40), "url": _clean(a.url, 2000)} for a in item.attachments
         ],
-        "created_at": item.created_at,
+        # The parser reads no clock; an update with no usable time of its own is dated on arrival.
+        "created_at": item.created_at if item.created_at != UNKNOWN_TIME else utcnow(),
         "is_echo": item.is_echo,
         "from_page": item.from_page,
         "standby": item.standby,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlmodel import Session
 
@@ -21,6 +21,7 @@ def draft_replies(
     case: Case | None,
     *,
     page_name: str,
+    skip_kinds: Collection[str] = (),
 ) -> list[ReplyDraft]:
     """At most one public and one private draft per item, from the highest-priority finding."""
     escalating = any(f.actions.escalate for f in findings)
@@ -32,8 +33,10 @@ def draft_replies(
             wanted.setdefault("dm" if item.channel in DM_CHANNELS else "private", private)
         # Risk is never answered in public, not even by a draft someone might approve in a
         # hurry: the person is reached privately and the lead decides the rest.
-        if public and not escalating and item.channel not in DM_CHANNELS:
+        if public and not escalating and item.channel not in DM_CHANNELS and not item.removed_at:
             wanted.setdefault("public", public)
+    for kind in skip_kinds:
+        wanted.pop(kind, None)
     context = {"first_name": _first_name(item.author_name), "page_name": page_name}
     drafts = []
     for kind, template in wanted.items():

@@ -13,12 +13,18 @@ from bot.models import Finding, Item, utcnow
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
-from workers.drafts import draft_replies
+from workers.drafts import DM_CHANNELS, draft_replies
+from workers.versions import (
+    STATE_VERBS,
+    apply_state_update,
+    inherit_state,
+    newer_version_exists,
+    supersede_older_versions,
+)
 
 log = logging.getLogger(__name__)
 
-# Updates that carry no new text to judge: they change the state of an item already judged.
-STATE_ONLY_VERBS = frozenset({"remove", "hide", "unhide"})
+PAGE_CHECKS = frozenset({"pii", "photo"})
 
 
 def claim_item(engine: Engine, item_id: int) -> bool:
@@ -50,24 +56,45 @@ def handle_item(session: Session, ruleset: RuleSet, item_id: int, *, page_name: 
     item = session.get(Item, item_id)
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
-    if not item.known_account or item.standby or item.verb in STATE_ONLY_VERBS:
+    if not item.known_account or item.standby:
         # Unknown pages are kept for an admin to look at, never acted on; standby threads
         # belong to another app or a person in the Page inbox.
         _finish(session, item, "skipped", [])
         return []
+    if item.verb in STATE_VERBS:
+        apply_state_update(session, item)
+        _finish(session, item, "processed", [])
+        return []
+    inherit_state(session, item)
     findings = ruleset.evaluate(_message(item))
+    if newer_version_exists(session, item):
+        # An older text that arrived late: only risk in it still matters (see versions.py).
+        risk = [f for f in findings if f.category.startswith("risk.")]
+        _store_findings(session, item, risk)
+        attach_to_case(session, item, risk)
+        _finish(session, item, "superseded", categories_of(risk))
+        return categories_of(risk)
+    answered = supersede_older_versions(session, item)
     if item.from_page:
         # The page's own posts and replies are checked for personal details and photos
         # (staff must not post families' names or pictures) but never answered.
-        findings = [f for f in findings if f.category.split(".")[0] in {"pii", "photo"}]
-    for finding in findings:
-        session.add(_finding_row(item, finding))
+        # Its own private messages (echoes) are between the page and one person: not checked.
+        public = item.channel not in DM_CHANNELS
+        findings = [f for f in findings if public and f.category.split(".")[0] in PAGE_CHECKS]
+    _store_findings(session, item, findings)
     case = attach_to_case(session, item, findings)
     if not item.from_page and not item.is_echo:
-        draft_replies(session, ruleset, item, findings, case, page_name=page_name)
+        draft_replies(
+            session, ruleset, item, findings, case, page_name=page_name, skip_kinds=answered
+        )
     categories = categories_of(findings)
     _finish(session, item, "processed", categories)
     return categories
+
+
+def _store_findings(session: Session, item: Item, findings: list[RuleFinding]) -> None:
+    for finding in findings:
+        session.add(_finding_row(item, finding))
 
 
 def _message(item: Item) -> Message:

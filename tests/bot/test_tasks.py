@@ -1,0 +1,104 @@
+"""Both queues run jobs by dotted path, once per id, with the same retries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from bot.tasks import QUEUE_NAME, LocalEnqueuer, RQEnqueuer
+from tests import jobs_for_tests
+from tests.helpers import REPO
+
+
+def _wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_the_local_queue_runs_jobs_by_name_after_enqueue() -> None:
+    jobs_for_tests.calls.clear()
+    queue = LocalEnqueuer([0])
+    try:
+        queue.enqueue("tests.jobs_for_tests.remember", 7, job_id="a")
+        assert queue.wait_idle()
+        assert jobs_for_tests.calls == [("remember", (7,))]
+    finally:
+        queue.stop()
+
+
+def test_the_local_queue_does_not_queue_the_same_id_twice() -> None:
+    jobs_for_tests.calls.clear()
+    queue = LocalEnqueuer([0], start=False)
+    queue.enqueue("tests.jobs_for_tests.remember", 1, job_id="same")
+    queue.enqueue("tests.jobs_for_tests.remember", 1, job_id="same")
+    queue.start()
+    try:
+        assert queue.wait_idle()
+        assert jobs_for_tests.calls == [("remember", (1,))]
+    finally:
+        queue.stop()
+
+
+def test_the_local_queue_retries_with_the_configured_intervals_then_gives_up() -> None:
+    jobs_for_tests.calls.clear()
+    jobs_for_tests.failures_left["n"] = 2
+    queue = LocalEnqueuer([0, 0.2])
+    try:
+        started = time.monotonic()
+        queue.enqueue("tests.jobs_for_tests.flaky", "x", job_id="f")
+        assert queue.wait_idle()
+        assert len(jobs_for_tests.calls) == 3  # two failures, then success
+        assert time.monotonic() - started >= 0.2  # the second retry waited its interval
+        jobs_for_tests.calls.clear()
+        jobs_for_tests.failures_left["n"] = 5
+        queue.enqueue("tests.jobs_for_tests.flaky", "y", job_id="g")
+        assert queue.wait_idle()
+        assert len(jobs_for_tests.calls) == 3  # one try and two retries, then it stops
+    finally:
+        jobs_for_tests.failures_left["n"] = 0
+        queue.stop()
+
+
+def test_rq_keeps_one_pending_job_per_id_and_requeues_finished_ones(redis_url: str) -> None:
+    enqueuer = RQEnqueuer(redis_url, [1])
+    connection = Redis.from_url(redis_url)
+    queue = Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
+    enqueuer.enqueue("tests.jobs_for_tests.remember", 5, job_id="item-5")
+    enqueuer.enqueue("tests.jobs_for_tests.remember", 5, job_id="item-5")
+    assert queue.count == 1
+    # A real rq worker process runs it (burst: it stops when the queue is empty).
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rq.cli",
+            "worker",
+            "--burst",
+            "--url",
+            redis_url,
+            "--serializer",
+            "rq.serializers.JSONSerializer",
+            QUEUE_NAME,
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert queue.count == 0
+    # The finished job still holds its id; the sweep must still be able to queue the work.
+    enqueuer.enqueue("tests.jobs_for_tests.remember", 5, job_id="item-5")
+    assert queue.count == 1
+    connection.close()
+    enqueuer.connection.close()
