@@ -68,6 +68,12 @@ class Item(SQLModel, table=True):
     from_page: bool = False
     standby: bool = False
     known_account: bool = True
+    # Echoes: which app sent it (263902037430900 is a person in the Page inbox) and the
+    # metadata our own sends attach, so Haven can tell its own replies from staff's.
+    app_id: str | None = Field(default=None, max_length=64)
+    send_metadata: str | None = Field(default=None, max_length=1000)
+    # Instagram FEED, REELS, STORY, AD, LIVE: Live comments take no public reply.
+    media_product_type: str | None = Field(default=None, max_length=20)
     # Set on every version when Meta says the comment, post or message was removed or hidden.
     # Nothing is deleted: a removed cry for help still reaches the safeguarding lead.
     removed_at: datetime | None = None

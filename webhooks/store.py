@@ -74,6 +74,9 @@ def _row(item: InboundItem, event_id: int, known: bool) -> dict[str, object]:
         "from_page": item.from_page,
         "standby": item.standby,
         "known_account": known,
+        "app_id": _clean(item.app_id, 64),
+        "send_metadata": _clean(item.metadata, 1000),
+        "media_product_type": _clean(item.media_product_type, 20),
     }
 
 

@@ -33,7 +33,7 @@ def draft_replies(
             wanted.setdefault("dm" if item.channel in DM_CHANNELS else "private", private)
         # Risk is never answered in public, not even by a draft someone might approve in a
         # hurry: the person is reached privately and the lead decides the rest.
-        if public and not escalating and item.channel not in DM_CHANNELS and not item.removed_at:
+        if public and not escalating and _can_answer_in_public(item):
             wanted.setdefault("public", public)
     for kind in skip_kinds:
         wanted.pop(kind, None)
@@ -52,6 +52,15 @@ def draft_replies(
         record(session, "system", "draft.created", "draft", draft.id, kind=kind, template=template)
         drafts.append(draft)
     return drafts
+
+
+def _can_answer_in_public(item: Item) -> bool:
+    # Meta allows no public reply on Instagram Live comments, and a removed comment is gone.
+    return (
+        item.channel not in DM_CHANNELS
+        and item.removed_at is None
+        and item.media_product_type != "LIVE"
+    )
 
 
 def _reply_channel(item: Item, kind: str) -> str:
