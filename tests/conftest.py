@@ -54,9 +54,9 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test run, dropped afterwards."""
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
     import psycopg
 
     plain = POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
