@@ -124,3 +124,21 @@ def test_the_page_is_known_or_the_item_is_kept_but_not_acted_on(
         item = session.exec(select(Item)).one()
     assert item.known_account is False and item.status == "skipped"
     assert PAGE_ID != item.account_id
+
+
+def test_the_instagram_login_app_secret_is_accepted_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import create_app
+    from bot.tasks import LocalEnqueuer
+    from tests.helpers import make_settings
+
+    settings = make_settings(tmp_path, META_IG_APP_SECRET="instagram-login-secret-77")
+    queue = LocalEnqueuer([0])
+    app = create_app(settings, enqueuer=queue)
+    try:
+        client = app.test_client()
+        payload = page_comment("hello from the other app")
+        assert signed_post(client, payload, secret="instagram-login-secret-77").status_code == 200
+        assert signed_post(client, payload, secret="some-other-secret").status_code == 403
+    finally:
+        queue.stop()
+        app.extensions["haven"].engine.dispose()
