@@ -11,7 +11,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import auth, dashboard
-from bot.config import Settings, load_settings
+from bot.config import Settings, dashboard_secret_key, load_settings
 from bot.context import JobContext, build_context, install
 from bot.db import upgrade
 from bot.tasks import Enqueuer
@@ -34,7 +34,7 @@ def create_app(
     app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
     secure = settings.config.dashboard.secure_cookies
     app.config.update(
-        SECRET_KEY=settings.secret_key.get_secret_value(),
+        SECRET_KEY=dashboard_secret_key(settings),
         # Werkzeug stops reading a body past this size and answers 413.
         MAX_CONTENT_LENGTH=settings.config.meta.max_body_bytes,
         SESSION_COOKIE_HTTPONLY=True,

@@ -96,7 +96,7 @@ class Settings(BaseModel):
     instance_path: str
     database_url: str
     redis_url: str | None
-    secret_key: SecretStr
+    secret_key: SecretStr | None
     meta_app_secret: SecretStr | None
     meta_ig_app_secret: SecretStr | None
     meta_verify_token: SecretStr | None
@@ -179,7 +179,7 @@ def _with_environment(
         instance_path=instance_path,
         database_url=database_url,
         redis_url=_env(env, "REDIS_URL"),
-        secret_key=SecretStr(_secret_key(env, instance_path)),
+        secret_key=_secret(env, "SECRET_KEY"),
         meta_app_secret=_secret(env, "META_APP_SECRET"),
         meta_ig_app_secret=_secret(env, "META_IG_APP_SECRET"),
         meta_verify_token=_secret(env, "META_VERIFY_TOKEN"),
@@ -220,12 +220,14 @@ def _secret(env: Mapping[str, str], name: str) -> SecretStr | None:
     return SecretStr(value)
 
 
-def _secret_key(env: Mapping[str, str], instance_path: str) -> str:
-    """SECRET_KEY, or a random key kept in the instance folder so a first run needs no setup."""
-    given = _secret(env, "SECRET_KEY")
-    if given is not None:
-        return given.get_secret_value()
-    key_file = Path(instance_path) / "secret_key"
+def dashboard_secret_key(settings: Settings) -> str:
+    """SECRET_KEY, or a random key kept in the instance folder so a first run needs no setup.
+
+    Made only when the web app starts, so operator commands never write to the instance folder.
+    """
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    key_file = Path(settings.instance_path) / "secret_key"
     if key_file.exists():
         return key_file.read_text(encoding="utf-8").strip()
     key_file.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings, normalise_database_url
+from bot.config import (
+    ConfigError,
+    dashboard_secret_key,
+    load_settings,
+    normalise_database_url,
+)
 from rules import load_ruleset
 from tests.helpers import REPO
 
@@ -79,8 +84,11 @@ def test_secrets_come_from_the_environment_or_a_file(tmp_path: Path) -> None:
 
 
 def test_a_secret_key_is_made_once_and_kept(tmp_path: Path) -> None:
-    first = load_settings(REPO / "config.yaml", _env(tmp_path)).secret_key.get_secret_value()
-    second = load_settings(REPO / "config.yaml", _env(tmp_path)).secret_key.get_secret_value()
+    settings = load_settings(REPO / "config.yaml", _env(tmp_path))
+    assert settings.secret_key is None
+    assert not (tmp_path / "instance" / "secret_key").exists()  # nothing written by loading
+    first = dashboard_secret_key(settings)
+    second = dashboard_secret_key(load_settings(REPO / "config.yaml", _env(tmp_path)))
     assert first == second and len(first) == 64
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600
 
