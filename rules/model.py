@@ -1,0 +1,114 @@
+"""Value types that cross the rules boundary: messages in, findings out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# Channels where the public can read what is written; everything else is a private conversation.
+PUBLIC_CHANNELS = frozenset({"fb_comment", "fb_post", "ig_comment", "ig_mention"})
+PRIVATE_CHANNELS = frozenset({"fb_dm", "ig_dm"})
+CHANNELS = PUBLIC_CHANNELS | PRIVATE_CHANNELS
+
+SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+# DESIGN.md "Detection taxonomy"; spam and complaint have no subcategory.
+TAXONOMY: dict[str, tuple[str, ...]] = {
+    "help_request": ("emotional_support", "peer_connection", "resources", "professional_help"),
+    "risk": (
+        "suicide",
+        "self_harm",
+        "abuse",
+        "child_at_risk",
+        "domestic_violence",
+        "harm_to_others",
+    ),
+    "pii": (
+        "phone",
+        "email",
+        "postcode",
+        "address",
+        "school",
+        "council",
+        "person_name",
+        "child_name",
+        "location",
+        "meeting_link",
+        "id_number",
+    ),
+    "photo": ("family", "child"),
+    "out_of_remit": ("legal", "medical"),
+    "abusive": ("offensive", "hate", "harassment"),
+    "unsafe_practice": ("unproven_treatment", "illegal_substance"),
+    "spam": (),
+    "complaint": (),
+}
+CATEGORIES: frozenset[str] = frozenset(
+    [f"{top}.{sub}" for top, subs in TAXONOMY.items() for sub in subs]
+    + [top for top, subs in TAXONOMY.items() if not subs]
+)
+# Safeguarding categories: always a case and an escalation, whatever the config says.
+SAFEGUARDING_TOPS = frozenset({"risk"})
+
+
+def channel_kind(channel: str) -> str:
+    """Return "public" or "private" for a channel name (or a kind passed through)."""
+    if channel in ("public", "private"):
+        return channel
+    return "private" if channel in PRIVATE_CHANNELS else "public"
+
+
+def top_of(category: str) -> str:
+    return category.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    type: str  # "image", "video", "file", "share", "sticker", "story_mention", ...
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    channel: str = "fb_comment"  # fb_comment, fb_post, fb_dm, ig_comment, ig_mention, ig_dm
+    platform: str = "facebook"  # facebook | instagram
+    attachments: tuple[Attachment, ...] = ()
+    from_page: bool = False  # written by the page itself (its own posts/replies)
+    author_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    type: str  # "support", "safeguarding", "privacy", "moderation", "complaint", "boundary"
+    priority: str  # "low" | "normal" | "high" | "urgent"
+
+
+@dataclass(frozen=True)
+class Actions:
+    hide: bool = False
+    draft_public_reply: str | None = None  # template name
+    draft_private_reply: str | None = None  # template name
+    open_case: CaseSpec | None = None
+    alert: tuple[str, ...] = ()  # roles: "admin", "moderator", "safeguarding_lead", ...
+    escalate: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str  # "top.sub" from the taxonomy, or "spam" / "complaint"
+    rule: str  # rule id, unique across all packs
+    severity: str  # "low" | "medium" | "high" | "critical"
+    score: float  # 0..1
+    span: tuple[int, int] | None  # offsets into the ORIGINAL Message.text
+    actions: Actions
+    # Every matched span of this rule (the first is `span`); one finding per rule keeps
+    # (message, rule) idempotency keys simple while the dashboard can still highlight all.
+    spans: tuple[tuple[int, int], ...] = field(default=())
+
+
+def categories_of(findings: Iterable[Finding]) -> list[str]:
+    """Return the sorted unique categories of some findings."""
+    return sorted({f.category for f in findings})
