@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot import auth, dashboard
+from bot import auth, dashboard, dashboard_actions
 from bot.config import Settings, dashboard_secret_key, load_settings
 from bot.context import JobContext, build_context, install
 from bot.db import upgrade
@@ -53,6 +53,7 @@ def create_app(
     csrf.init_app(app)
     auth.init_app(app)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(dashboard_actions.bp)
     _register_webhooks(app)
     _register_health(app, context)
     _security_headers(app)

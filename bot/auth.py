@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import (
     LoginManager,
     UserMixin,
+    current_user,
     login_required,
     login_user,
     logout_user,
@@ -31,6 +32,9 @@ login_manager.login_message = "Please sign in to see the dashboard."
 login_manager.session_protection = "strong"
 
 MIN_PASSWORD_LENGTH = 12
+# Who may approve what is sent in the charity's name, and who may hide or unhide comments.
+APPROVERS = frozenset({"admin"}) | SAFEGUARDING_ROLES
+MODERATORS = frozenset({"admin", "moderator"}) | SAFEGUARDING_ROLES
 
 
 class SignedInUser(UserMixin):
@@ -54,6 +58,11 @@ class LoginForm(FlaskForm):
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
+
+    @app.context_processor
+    def _permissions() -> dict[str, bool]:
+        role = current_user.role if current_user.is_authenticated else None
+        return {"can_approve": role in APPROVERS, "can_moderate": role in MODERATORS}
 
 
 @login_manager.user_loader

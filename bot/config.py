@@ -101,6 +101,7 @@ class Settings(BaseModel):
     meta_ig_app_secret: SecretStr | None
     meta_verify_token: SecretStr | None
     graph_url: str
+    instagram_graph_url: str
     port: int
     tokens: dict[str, SecretStr]
 
@@ -184,6 +185,9 @@ def _with_environment(
         meta_ig_app_secret=_secret(env, "META_IG_APP_SECRET"),
         meta_verify_token=_secret(env, "META_VERIFY_TOKEN"),
         graph_url=(_env(env, "META_GRAPH_URL") or "https://graph.facebook.com").rstrip("/"),
+        instagram_graph_url=(
+            _env(env, "META_INSTAGRAM_GRAPH_URL") or "https://graph.instagram.com"
+        ).rstrip("/"),
         port=int(port_text),
         tokens=tokens,
     )

@@ -11,10 +11,12 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 
+import requests
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings, load_settings
 from bot.db import make_engine
+from bot.graph import GraphClient
 from bot.tasks import Enqueuer, make_enqueuer
 from rules import RuleSet, load_ruleset
 
@@ -28,6 +30,21 @@ class JobContext:
     @cached_property
     def ruleset(self) -> RuleSet:
         return load_ruleset(self.settings.config.rules)
+
+    @cached_property
+    def graph(self) -> GraphClient:
+        settings, meta = self.settings, self.settings.config.meta
+        secret = settings.meta_app_secret
+        return GraphClient(
+            session=requests.Session(),
+            base_url=settings.graph_url,
+            instagram_base_url=settings.instagram_graph_url,
+            api_version=meta.graph_api_version,
+            app_secret=secret.get_secret_value() if secret else None,
+            tokens={k: v.get_secret_value() for k, v in settings.tokens.items()},
+            dry_run=meta.dry_run,
+            instagram_login_accounts={a.id for a in meta.accounts if a.instagram_login},
+        )
 
 
 _current: JobContext | None = None

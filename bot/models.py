@@ -24,7 +24,18 @@ SAFEGUARDING_ROLES = frozenset({"safeguarding_lead", "safeguarding_deputy"})
 # delivers out of order), so this older one is kept as history and not judged on its own.
 ITEM_STATUSES = ("received", "processing", "processed", "superseded", "failed", "skipped")
 CASE_STATUSES = ("new", "awaiting_consent", "matched", "follow_up_due", "escalated", "closed")
-DRAFT_STATUSES = ("draft", "approved", "sending", "sent", "rejected", "failed", "superseded")
+DRAFT_STATUSES = (
+    "draft",
+    "approved",
+    "sent",
+    "rejected",
+    "failed",
+    "superseded",
+    # Meta's limits, not errors: the person must be answered from the Meta inbox instead.
+    "answer_in_inbox",
+)
+ACTION_KINDS = ("public_reply", "private_reply", "dm", "hide", "unhide", "delete")
+ACTION_STATUSES = ("pending", "sending", "done", "failed", "answer_in_inbox")
 
 
 class InboundEvent(SQLModel, table=True):
@@ -74,6 +85,8 @@ class Item(SQLModel, table=True):
     send_metadata: str | None = Field(default=None, max_length=1000)
     # Instagram FEED, REELS, STORY, AD, LIVE: Live comments take no public reply.
     media_product_type: str | None = Field(default=None, max_length=20)
+    # Meta allows one private reply per comment: set once it is spent, by us or by a person.
+    private_reply_used_at: datetime | None = None
     # Set on every version when Meta says the comment, post or message was removed or hidden.
     # Nothing is deleted: a removed cry for help still reaches the safeguarding lead.
     removed_at: datetime | None = None
@@ -147,6 +160,7 @@ class ReplyDraft(SQLModel, table=True):
     sent_at: datetime | None = None
     sent_external_id: str | None = Field(default=None, max_length=200)
     error: str | None = Field(default=None, max_length=500)
+    deadline_warned_at: datetime | None = None
 
 
 class User(SQLModel, table=True):
@@ -175,3 +189,43 @@ class AuditEntry(SQLModel, table=True):
     subject_type: str = Field(max_length=40)
     subject_id: str | None = Field(default=None, max_length=200)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class OutboundAction(SQLModel, table=True):
+    """Something Haven does on Meta, recorded before it is attempted.
+
+    The row exists before the call is made, so a worker killed mid-call leaves a 'sending'
+    record behind, and the next attempt checks with Meta before it sends again.
+    """
+
+    __tablename__ = "outbound_actions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=20)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    draft_id: int | None = Field(default=None, foreign_key="reply_drafts.id", index=True)
+    account_id: str = Field(max_length=64, index=True)
+    status: str = Field(default="pending", max_length=20, index=True)
+    requested_by: str = Field(max_length=80)
+    attempts: int = 0
+    not_before: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    done_at: datetime | None = None
+    dry_run: bool = False
+    external_id: str | None = Field(default=None, max_length=200)
+    error_kind: str | None = Field(default=None, max_length=40)
+    error_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+
+
+class AccountState(SQLModel, table=True):
+    """Sending paused for a page or account, e.g. after Meta rejected its token."""
+
+    __tablename__ = "account_states"
+
+    account_id: str = Field(primary_key=True, max_length=64)
+    paused_at: datetime | None = None
+    paused_reason: str | None = Field(default=None, max_length=200)

@@ -74,7 +74,13 @@ def signed_post(client: FlaskClient, payload: Any, *, secret: str = APP_SECRET, 
     )
 
 
-def page_comment(text: str, *, comment: str = "7001", author: str = "6000000000000042") -> dict:
+def page_comment(
+    text: str,
+    *,
+    comment: str = "7001",
+    author: str = "6000000000000042",
+    created_time: int = 1742667604,
+) -> dict:
     """A Page feed comment delivery in the documented shape."""
     post_id = f"{PAGE_ID}_900000000000001"
     return {
@@ -94,7 +100,7 @@ def page_comment(text: str, *, comment: str = "7001", author: str = "60000000000
                             "parent_id": post_id,
                             "from": {"id": author, "name": "Jo Visitor"},
                             "message": text,
-                            "created_time": 1742667604,
+                            "created_time": created_time,
                         },
                     }
                 ],

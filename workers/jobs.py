@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session, select
+
+from bot.actions import enqueue_action
 from bot.context import current
 from bot.db import session_scope
+from bot.models import OutboundAction
 from workers.processing import claim_item, handle_item, release_item
+from workers.sending import perform
 from workers.sweep import sweep_stuck_items
+from workers.timers import sweep_actions, warn_private_reply_deadlines
 
 
 def process_item(item_id: int) -> str:
@@ -22,7 +28,23 @@ def process_item(item_id: int) -> str:
         # retry (or the sweep) can claim it again.
         release_item(ctx.engine, item_id, error=type(exc).__name__)
         raise
+    # Automatic actions the rules asked for (hiding a comment with personal details) are
+    # recorded with the item; they are carried out by their own job, after the commit.
+    with Session(ctx.engine) as session:
+        actions = session.exec(
+            select(OutboundAction.id).where(
+                OutboundAction.item_id == item_id, OutboundAction.status == "pending"
+            )
+        ).all()
+    for action_id in actions:
+        enqueue_action(ctx.enqueuer, action_id)
     return "processed"
+
+
+def perform_action(action_id: int) -> str:
+    """Carry out one recorded action on Meta (send a reply, hide a comment)."""
+    ctx = current()
+    return perform(ctx.engine, ctx.graph, action_id)
 
 
 def sweep() -> int:
@@ -33,6 +55,11 @@ def sweep() -> int:
     )
 
 
-def tick() -> int:
+def tick() -> dict[str, int]:
     """Run the periodic timers that live in the database."""
-    return sweep()
+    ctx = current()
+    return {
+        "items": sweep(),
+        "actions": sweep_actions(ctx.engine, ctx.enqueuer),
+        "deadline_warnings": len(warn_private_reply_deadlines(ctx.engine)),
+    }

@@ -8,12 +8,14 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.actions import request_action
 from bot.audit import record
 from bot.models import Finding, Item, utcnow
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
 from workers.drafts import DM_CHANNELS, draft_replies
+from workers.send_plans import COMMENT_CHANNELS
 from workers.versions import (
     STATE_VERBS,
     apply_state_update,
@@ -87,9 +89,19 @@ def handle_item(session: Session, ruleset: RuleSet, item_id: int, *, page_name: 
         draft_replies(
             session, ruleset, item, findings, case, page_name=page_name, skip_kinds=answered
         )
+        _request_automatic_hide(session, item, findings)
     categories = categories_of(findings)
     _finish(session, item, "processed", categories)
     return categories
+
+
+def _request_automatic_hide(session: Session, item: Item, findings: list[RuleFinding]) -> None:
+    """Hide a public comment when a rule says so (Meta's hide keeps it visible to its author)."""
+    hiding = [f.rule for f in findings if f.actions.hide]
+    if hiding and item.channel in COMMENT_CHANNELS and item.removed_at is None:
+        request_action(
+            session, kind="hide", item=item, key=f"hide:{item.id}", requested_by="system"
+        )
 
 
 def _store_findings(session: Session, item: Item, findings: list[RuleFinding]) -> None:

@@ -1,0 +1,89 @@
+"""Asking for something to be done on Meta: an idempotency record first, then a job by name.
+
+The dashboard and the workers both ask through here; only `workers.jobs.perform_action` ever
+carries it out, and only through bot/graph.py.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.audit import record
+from bot.models import Item, OutboundAction, ReplyDraft, utcnow
+from bot.tasks import Enqueuer
+
+PERFORM_ACTION = "workers.jobs.perform_action"
+DRAFT_KIND_TO_ACTION = {"public": "public_reply", "private": "private_reply", "dm": "dm"}
+
+
+def request_action(
+    session: Session,
+    *,
+    kind: str,
+    item: Item,
+    key: str,
+    requested_by: str,
+    draft: ReplyDraft | None = None,
+) -> OutboundAction:
+    """The action for this key, created if new; the caller commits, then calls `enqueue`."""
+    existing = session.exec(
+        select(OutboundAction).where(OutboundAction.idempotency_key == key)
+    ).first()
+    if existing is not None:
+        return existing
+    action = OutboundAction(
+        idempotency_key=key,
+        kind=kind,
+        item_id=item.id,
+        draft_id=draft.id if draft else None,
+        account_id=item.account_id,
+        requested_by=requested_by,
+    )
+    session.add(action)
+    session.flush()
+    record(session, requested_by, f"action.requested.{kind}", "item", item.id, action_id=action.id)
+    return action
+
+
+def approve_draft(
+    session: Session, draft: ReplyDraft, *, text: str, user_id: int
+) -> OutboundAction:
+    """A person approves a suggested reply (perhaps edited): it becomes an action to send."""
+    if draft.status not in {"draft", "failed"}:
+        raise ValueError(f"draft {draft.id} is {draft.status}, not waiting for approval")
+    item = session.get(Item, draft.item_id)
+    if item is None:
+        raise LookupError(f"draft {draft.id} has no item")
+    if not text.strip():
+        raise ValueError("the reply is empty")
+    actor = f"user:{user_id}"
+    edited = text != draft.text
+    draft.text = text
+    draft.status = "approved"
+    draft.decided_by = user_id
+    draft.decided_at = draft.updated_at = utcnow()
+    session.add(draft)
+    record(session, actor, "draft.approved", "draft", draft.id, edited=edited)
+    # One send per draft, ever: approving again after a failure reuses the same record.
+    action = request_action(
+        session,
+        kind=DRAFT_KIND_TO_ACTION[draft.kind],
+        item=item,
+        key=f"draft:{draft.id}",
+        requested_by=actor,
+        draft=draft,
+    )
+    if action.status == "failed":
+        action.status, action.error, action.error_kind, action.error_code = (
+            "pending",
+            None,
+            None,
+            None,
+        )
+        action.updated_at = utcnow()
+        session.add(action)
+    return action
+
+
+def enqueue_action(enqueuer: Enqueuer, action_id: int) -> None:
+    enqueuer.enqueue(PERFORM_ACTION, action_id, job_id=f"action-{action_id}")
