@@ -107,3 +107,17 @@ def page_comment(
             }
         ],
     }
+
+
+def write_config(tmp_path: Path, **meta: Any) -> Path:
+    """The repository's config.yaml with the test accounts (and `meta` overrides), on disk,
+    for tests that start real processes which read HAVEN_CONFIG."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config["meta"].update(accounts=TEST_ACCOUNTS, **meta)
+    config["dashboard"]["secure_cookies"] = False
+    config["queue"]["retry_intervals"] = [1, 1, 1]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from flask import Flask
 from sqlmodel import Session, select
 
@@ -22,7 +21,7 @@ from bot.auth import create_user
 from bot.config import Settings, load_settings
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import Case, Finding, Item, ReplyDraft
-from tests.helpers import REPO, TEST_ACCOUNTS, environ_for_tests, page_comment, signed_post
+from tests.helpers import environ_for_tests, page_comment, signed_post, write_config
 
 HELP_REQUEST = (
     "Does anyone else feel like they're failing? I really need someone to talk to, "
@@ -30,20 +29,10 @@ HELP_REQUEST = (
 )
 
 
-def _config_file(tmp_path: Path) -> Path:
-    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    config["meta"]["accounts"] = TEST_ACCOUNTS
-    config["dashboard"]["secure_cookies"] = False
-    config["queue"]["retry_intervals"] = [1, 1, 1]
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(params=["embedded", "production"])
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flask, Settings]]:
     """The same app on either stack; the production one has a real `haven worker` process."""
-    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(_config_file(tmp_path)))
+    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(write_config(tmp_path)))
     worker = None
     if request.param == "production":
         env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
