@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot import auth, dashboard, dashboard_actions
+from bot import alerts_views, auth, dashboard
 from bot.config import Settings, dashboard_secret_key, load_settings
 from bot.context import JobContext, build_context, install
 from bot.db import upgrade
@@ -52,8 +52,8 @@ def create_app(
 
     csrf.init_app(app)
     auth.init_app(app)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(dashboard_actions.bp)
+    dashboard.init_app(app)
+    alerts_views.init_app(app)
     _register_webhooks(app)
     _register_health(app, context)
     _security_headers(app)

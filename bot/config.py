@@ -15,6 +15,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from bot.config_alerts import Alerts
+from bot.config_dashboard import Dashboard
+from bot.config_section import Section as _Section
 from rules import RulesConfig
 
 DEFAULT_CONFIG_PATH = "config.yaml"
@@ -27,10 +30,6 @@ PLACEHOLDER_SECRETS = frozenset(
 
 class ConfigError(ValueError):
     """config.yaml or the environment is wrong; the message names the key path and line."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Organisation(_Section):
@@ -70,12 +69,6 @@ class Queue(_Section):
     stuck_after_seconds: int = Field(default=120, ge=1)
 
 
-class Dashboard(_Section):
-    page_size: int = Field(default=50, ge=1, le=500)
-    # Cookies only over HTTPS. Turn off only for a dashboard on http://127.0.0.1 (the demo).
-    secure_cookies: bool = True
-
-
 class HavenConfig(_Section):
     """The whole of config.yaml."""
 
@@ -83,6 +76,7 @@ class HavenConfig(_Section):
     meta: Meta = Meta()
     queue: Queue = Queue()
     dashboard: Dashboard = Dashboard()
+    alerts: Alerts = Alerts()
     rules: RulesConfig = RulesConfig()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, Flask, abort, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case
@@ -20,6 +20,15 @@ from bot.db import session_scope
 from bot.models import Case, Finding, Item, ReplyDraft
 
 bp = Blueprint("dashboard", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the dashboard's blueprints."""
+    from bot import dashboard_actions
+
+    app.register_blueprint(bp)
+    app.register_blueprint(dashboard_actions.bp)
+
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 

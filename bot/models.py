@@ -229,3 +229,9 @@ class AccountState(SQLModel, table=True):
     account_id: str = Field(primary_key=True, max_length=64)
     paused_at: datetime | None = None
     paused_reason: str | None = Field(default=None, max_length=200)
+
+
+# The tables of the alerts and dashboard subsystems live beside their code; importing them
+# here means `import bot.models` registers every table (Alembic and create_all rely on it).
+import bot.models_alerts  # noqa: E402, F401
+import bot.models_dashboard  # noqa: E402, F401

@@ -1,0 +1,3 @@
+"""Tables for alerts and escalations."""
+
+from __future__ import annotations
