@@ -109,6 +109,21 @@ def page_comment(
     }
 
 
+def stop_process(process: Any, timeout: float = 10) -> bytes | None:
+    """Stop a worker process however it is doing: a leftover worker listening on the shared
+    test Redis would take the next test's jobs against a database that no longer exists."""
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output
+
+
 def write_config(tmp_path: Path, **meta: Any) -> Path:
     """The repository's config.yaml with the test accounts (and `meta` overrides), on disk,
     for tests that start real processes which read HAVEN_CONFIG."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,13 @@ from bot.auth import create_user
 from bot.config import Settings, load_settings
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import Case, Finding, Item, ReplyDraft
-from tests.helpers import environ_for_tests, page_comment, signed_post, write_config
+from tests.helpers import (
+    environ_for_tests,
+    page_comment,
+    signed_post,
+    stop_process,
+    write_config,
+)
 
 HELP_REQUEST = (
     "Does anyone else feel like they're failing? I really need someone to talk to, "
@@ -52,8 +57,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flas
     app.config["WTF_CSRF_ENABLED"] = False
     yield app, settings
     if worker is not None:
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=20)
+        output = stop_process(worker) or b""
         # Message text must never reach the worker's log at INFO.
         assert HELP_REQUEST[:30].encode() not in output
     else:

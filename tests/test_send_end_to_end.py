@@ -27,6 +27,7 @@ from tests.helpers import (
     environ_for_tests,
     page_comment,
     signed_post,
+    stop_process,
     write_config,
 )
 from tests.meta_standin import MetaStandIn
@@ -91,9 +92,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, meta: MetaStandIn) -> 
         running.start_worker()
     yield running
     for worker in running.workers:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=20)
+        stop_process(worker)
     if request.param == "embedded":
         app.extensions["haven"].enqueuer.stop()
     app.extensions["haven"].engine.dispose()
