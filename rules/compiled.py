@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .matchers import DIGIT, compile_patterns, compile_phrases
+from .matchers import (
+    DIGIT,
+    compile_patterns,
+    compile_phrases,
+    gate_of,
+    phrase_atoms,
+    plain_atom,
+)
 from .model import Actions, Message
 from .schema import Terms
 
@@ -17,11 +23,15 @@ class CompiledTerms:
     window: int | None
     side: str
     by: float = 0.0
+    gate: Gate | None = None  # literals one of which every match contains (words view)
 
     @classmethod
     def build(cls, terms: Terms, phrases: list[str], by: float = 0.0) -> CompiledTerms:
-        regexes = [r for r in (compile_phrases(phrases), compile_patterns(terms.patterns)) if r]
-        return cls(tuple(regexes), terms.window, terms.side, by)
+        phrase_re, pattern_re = compile_phrases(phrases), compile_patterns(terms.patterns)
+        atoms = [phrase_atoms(phrases) if phrases else frozenset()]
+        atoms.append(gate_of([pattern_re]) if pattern_re is not None else frozenset())
+        regexes = tuple(r for r in (phrase_re, pattern_re) if r)
+        return cls(regexes, terms.window, terms.side, by, Gate.of(literal_gate(atoms, "words")))
 
     def near(self, spans: list[tuple[int, int]], hit: tuple[int, int] | None) -> bool:
         """True when one of ``spans`` (original offsets) lies within the window of ``hit``."""
@@ -42,39 +52,69 @@ class CompiledTerms:
 
 @dataclass(frozen=True)
 class Gate:
-    """Prefilter: every match of the rule contains one of its atoms (see matchers.gate_of).
+    """Prefilter: every match contains one of ``atoms`` (see matchers.gate_of), or a digit.
 
-    Checked against the set of three-character substrings of the text: an atom cannot be
-    present unless its first three characters are, so one C-level set intersection leaves only
-    a few atoms to confirm with a substring test.
+    prefilter.py checks the gates of all rules at once; a rule whose gate fails is skipped.
     """
 
-    keys: frozenset[str]  # first three characters of each atom of length >= 3
-    by_key: Mapping[str, tuple[str, ...]]  # those three characters -> the atoms to confirm
-    short: tuple[str, ...]  # atoms shorter than three characters, checked with `in`
+    atoms: frozenset[str]  # lower-cased literals
     digit: bool  # some match needs only "a digit somewhere"
 
     @classmethod
     def of(cls, atoms: frozenset[str] | None) -> Gate | None:
         if not atoms:
             return None
-        by_key: dict[str, list[str]] = {}
-        for atom in sorted(a for a in atoms if a != DIGIT and len(a) >= 3):
-            by_key.setdefault(atom[:3], []).append(atom)
-        return cls(
-            frozenset(by_key),
-            {k: tuple(v) for k, v in by_key.items()},
-            tuple(sorted(a for a in atoms if a != DIGIT and len(a) < 3)),
-            DIGIT in atoms,
-        )
+        return cls(frozenset(a for a in atoms if a != DIGIT), DIGIT in atoms)
 
-    def passes(self, text: str, grams: frozenset[str], has_digit: bool) -> bool:
-        if self.digit and has_digit:
-            return True
-        for key in self.keys & grams:
-            if any(a in text for a in self.by_key[key]):
-                return True
-        return any(a in text for a in self.short)
+
+@dataclass(frozen=True)
+class Alternative:
+    """One top-level alternative of a rule's matcher (its phrase list or one of its patterns).
+
+    When the gates say only one alternative can match a message, scanning with that one
+    alone finds exactly what the whole alternation finds: an alternative that cannot match
+    anywhere never wins at any position. A long phrase trie plus a dozen patterns then costs
+    the price of one of them.
+    """
+
+    regex: re.Pattern[str]
+    gate: Gate
+
+
+# Group references change meaning when a pattern is compiled alone (numbers shift).
+_GROUP_REF = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def literal_gate(atoms: list[frozenset[str] | None], view: str) -> frozenset[str] | None:
+    """Union of the atoms of some alternatives, as checked on the gate view; None: no gate."""
+    if None in atoms:
+        return None
+    gate = frozenset().union(*atoms)  # type: ignore[arg-type]
+    if view == "original":
+        # Rules on the original text are gated on the plain view (lower-cased, NFKC).
+        gate = frozenset(plain_atom(a) for a in gate)
+        if "" in gate:
+            return None  # an atom that vanishes when normalised cannot filter
+    return gate
+
+
+def split_alternatives(
+    phrase_re: re.Pattern[str] | None, phrases: list[str], patterns: list[str], view: str
+) -> tuple[Alternative, ...]:
+    """The gated alternatives of a matcher built from ``phrases`` then ``patterns``, or ()."""
+    parts = [(phrase_re, phrase_atoms(phrases))] if phrase_re is not None else []
+    for pattern in patterns:
+        if _GROUP_REF.search(pattern):
+            return ()
+        regex = re.compile(pattern)
+        parts.append((regex, gate_of([regex])))
+    alternatives = []
+    for regex, atoms in parts:
+        gate = Gate.of(literal_gate([atoms], view))
+        if gate is None:
+            return ()
+        alternatives.append(Alternative(regex, gate))
+    return tuple(alternatives) if len(alternatives) > 1 else ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +144,8 @@ class CompiledRule:
     # Prefilter: literals one of which must occur (lower-cased) for the rule to possibly match.
     gate: Gate | None = None
     requires_gate: Gate | None = None
+    # The matcher's alternatives with their own gates; used only while `gate` is set.
+    alternatives: tuple[Alternative, ...] = ()
     must_match: tuple[Message, ...] = field(default=())
     must_not_match: tuple[Message, ...] = field(default=())
 

@@ -9,19 +9,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import phonenumbers
 
-Hit = tuple[int, int, float]
-
-
-@dataclass(frozen=True)
-class DetectorContext:
-    region: str
-    allowed_phones: frozenset[str]  # E.164
-    allowed_emails: frozenset[str]
-    allowed_domains: frozenset[str]
+from .context import DetectorContext, Hit
+from .names import name_like
 
 
 def _domain_allowed(domain: str, ctx: DetectorContext) -> bool:
@@ -47,6 +39,8 @@ def phone(text: str, ctx: DetectorContext) -> list[Hit]:
         lo, hi = max(0, cand.start() - 6), min(len(text), cand.end() + 12)
         window = text[lo:hi]
         for region in (ctx.region, *_FALLBACK_REGIONS):
+            if taken and not _free_digit(window, lo, taken):
+                break  # every digit here is in a number already found: nothing could be kept
             for m in phonenumbers.PhoneNumberMatcher(window, region, phonenumbers.Leniency.VALID):
                 start, end = lo + m.start, lo + m.end
                 if any(start < e and s < end for s, e in taken):
@@ -65,6 +59,17 @@ def phone(text: str, ctx: DetectorContext) -> list[Hit]:
             if 9 <= digits <= 15:
                 hits.append((m.start(), m.end(), 0.45))
     return hits
+
+
+def _free_digit(window: str, lo: int, taken: list[tuple[int, int]]) -> bool:
+    """Whether a digit of ``window`` (at ``lo`` in the text) lies outside every taken span.
+
+    Every libphonenumber match contains a digit, so when none is free, each match it could
+    return overlaps a number already taken and would be dropped: the call can be skipped.
+    """
+    return any(
+        c.isdigit() and not any(s <= lo + k < e for s, e in taken) for k, c in enumerate(window)
+    )
 
 
 _LOOSE_PHONE = re.compile(
@@ -93,7 +98,15 @@ _POSTCODE = re.compile(
 )
 
 
+# Hints: a substring every match must contain, searched first. They begin with a digit class,
+# so the re engine jumps from digit to digit in C; the full patterns begin with a look-behind
+# that is tried at every position of the text.
+_POSTCODE_HINT = re.compile(r"\d[a-z\d]? ?\d|gir ?0aa")
+
+
 def uk_postcode(text: str, ctx: DetectorContext) -> list[Hit]:
+    if not _POSTCODE_HINT.search(text):
+        return []
     return [(m.start(), m.end(), 0.9) for m in _POSTCODE.finditer(text)]
 
 
@@ -127,10 +140,13 @@ _MEETING = re.compile(
 _MEETING_ID = re.compile(r"(?:meeting|zoom|webinar) ?(?:id|code)[: ]+\d{3} ?\d{3,4} ?\d{3,4}")
 
 
+# Every meeting link or id contains one of these words: one C-level search rules most text out.
+_MEETING_WORDS = ("zoom", "teams", "meet", "webex", "whereby", "jit.si", "webinar")
+_MEETING_HINT = re.compile("|".join(map(re.escape, _MEETING_WORDS)))
+
+
 def meeting_link(text: str, ctx: DetectorContext) -> list[Hit]:
-    if not any(
-        k in text for k in ("zoom", "teams", "meet", "webex", "whereby", "jit.si", "webinar")
-    ):
+    if not _MEETING_HINT.search(text):
         return []
     hits = [(m.start(), m.end(), 0.95) for m in _MEETING.finditer(text)]
     hits += [(m.start(), m.end(), 0.85) for m in _MEETING_ID.finditer(text)]
@@ -142,11 +158,16 @@ _URL = re.compile(
     r"|xyz|top|club|online|site|me|tk|ru|cn)(?:/[^\s<>\"']*)?(?![\w.])"
 )
 _HOST = re.compile(r"(?:https?://)?(?:www\.)?([^/\s?#:]+)")
+# Every _URL match contains a scheme, "www." or a dot and one of its endings. This search
+# starts with a literal, so it runs at C speed, where _URL tries every word of the text.
+_URL_ENDS = "com co.uk net org info biz ly io xyz top club online site me tk ru cn".split()
+_URL_PARTS = ("http://", "https://", "www.", *(f".{end}" for end in _URL_ENDS))
+_URL_HINT = re.compile("|".join(map(re.escape, _URL_PARTS)))
 
 
 def url(text: str, ctx: DetectorContext) -> list[Hit]:
-    if "." not in text:
-        return []
+    if "." not in text or not _URL_HINT.search(text):
+        return []  # (no dot, no URL: even "http://localhost" has never counted as one)
     hits = []
     for m in _URL.finditer(text):
         host = _HOST.match(m.group(0))
@@ -169,7 +190,12 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+_CARD_HINT = re.compile(r"\d[ -]?(?:\d[ -]?){11}\d")  # thirteen digits, single separators
+
+
 def payment_card(text: str, ctx: DetectorContext) -> list[Hit]:
+    if not _CARD_HINT.search(text):
+        return []
     hits = []
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
@@ -183,7 +209,12 @@ _IBAN = re.compile(
 )
 
 
+_IBAN_HINT = re.compile(r"\d\d(?: ?[a-z0-9]{4}){2}")  # check digits, then two groups
+
+
 def iban(text: str, ctx: DetectorContext) -> list[Hit]:
+    if not _IBAN_HINT.search(text):
+        return []
     hits = []
     for m in _IBAN.finditer(text):
         raw = m.group(1).replace(" ", "").upper()
@@ -198,11 +229,17 @@ _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}(?![\w:])")
 
 
+_IPV4_HINT = re.compile(r"\d\.\d")
+_IPV6_HINT = re.compile(r"[0-9a-f]:[0-9a-f]")
+
+
 def ip_address(text: str, ctx: DetectorContext) -> list[Hit]:
     if text.count(".") < 3 and text.count(":") < 2:
         return []
     hits = []
-    for m in [*_IPV4.finditer(text), *_IPV6.finditer(text)]:
+    v4 = _IPV4.finditer(text) if _IPV4_HINT.search(text) else ()
+    v6 = _IPV6.finditer(text) if _IPV6_HINT.search(text) else ()
+    for m in [*v4, *v6]:
         try:
             addr = ipaddress.ip_address(m.group(0))
         except ValueError:
@@ -215,83 +252,17 @@ def ip_address(text: str, ctx: DetectorContext) -> list[Hit]:
 _SSN = re.compile(r"(?<![\d-])(\d{3})[- ](\d{2})[- ](\d{4})(?![\d-])")
 
 
+_SSN_HINT = re.compile(r"\d\d\d[- ]\d\d[- ]\d")
+
+
 def us_ssn(text: str, ctx: DetectorContext) -> list[Hit]:
+    if not _SSN_HINT.search(text):
+        return []
     hits = []
     for m in _SSN.finditer(text):
         area, group, serial = m.groups()
         if area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000":
             hits.append((m.start(), m.end(), 0.6))
-    return hits
-
-
-# Capitalised words that are not names when they start a word run mid-sentence. English has
-# few of these, so a run of Title-case words in the middle of a sentence is most often a
-# person, a place or an organisation: the weak "possible name" signal used for highlighting.
-_NOT_NAMES = frozenset(
-    """i i'm i've i'll i'd im a an the this that these those my our your his her their its we
-    you he she they it me us them mum mom dad mummy daddy nan nanny grandad grandma grandpa
-    god jesus christ lord allah christmas easter halloween ramadan eid diwali hanukkah xmas
-    monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
-    january february march april may june july august september october november december
-    mr mrs ms miss dr sir madam dear hi hello hey thanks thank yes no not ok okay oh lol omg
-    please sorry and or but if so as at on in of for to from with by about after before
-    is are was were be been am do does did have has had can could will would should might
-    must shall what when where why who how which there here all any some every each no one
-    just also very really still even never always sometimes maybe well now then again
-    english british welsh scottish irish french german spanish italian european american
-    nhs gp uk usa us eu bbc itv tv dvd cd pc id ok rt via new old big little happy merry
-    great good best love lovely nice first last next other another same such most more
-    street road lane avenue school college university council hospital church station
-    facebook instagram twitter youtube google whatsapp tiktok snapchat zoom teams
-    covid coronavirus autism adhd asd ptsd ocd bpd camhs sen ehcp send""".split()
-)
-_UPPER = "".join(
-    re.escape(chr(c)) for c in range(0x41, 0x530) if chr(c).isupper() and chr(c).isalpha()
-)
-_WORD = rf"(?<![\w/@.#'’-])[{_UPPER}][^\W\d_]*(?:['’-][^\W\d_]+)*(?![\w/@'’]|\.[^\W\d_])"
-_TITLE_RUN = re.compile(rf"{_WORD}(?:\.?[ \t]+{_WORD})*")
-_TITLE_WORD = re.compile(_WORD)
-_SENTENCE_END = re.compile(r"(?:^|[.!?:;\n\"“”()\[\]]|\s[-–—]\s)\s*$")
-
-
-def _is_title(word: str) -> bool:
-    if word in ("I", "A") or (len(word) >= 2 and word.isupper()):
-        return False  # the pronoun, SHOUTED words and acronyms (SGO, CAMHS, NHS)
-    return True
-
-
-def name_like(text: str, ctx: DetectorContext) -> list[Hit]:
-    """Runs of Title-case words that are not sentence openers or common capitalised words."""
-    if not any(c.islower() for c in text):
-        return []  # ALL CAPS or caseless text carries no capitalisation signal
-    hits: list[Hit] = []
-    for run_match in _TITLE_RUN.finditer(text):
-        whole = run_match.group(0)
-        if " " not in whole and "\t" not in whole:
-            # One word (the common case): skip openers and common words before any work.
-            if whole.lower() in _NOT_NAMES or not _is_title(whole):
-                continue
-            start = run_match.start()
-            before = text[max(0, start - 4) : start]
-            if start == 0 or _SENTENCE_END.search(before):
-                continue
-            hits.append((start, run_match.end(), 0.6))
-            continue
-        run: list[re.Match[str]] = []
-        for m in [*_TITLE_WORD.finditer(text, run_match.start(), run_match.end()), None]:
-            if m is not None and _is_title(m.group(0)):
-                run.append(m)
-                continue
-            if run:
-                first = run[0]
-                before = text[max(0, first.start() - 4) : first.start()]
-                opener = first.start() == 0 or bool(_SENTENCE_END.search(before))
-                words = [w for w in run if w.group(0).lower() not in _NOT_NAMES]
-                if words and not (opener and len(run) == 1):
-                    # Two or more name-like words ("Satsita Umkhayev") are a stronger signal.
-                    score = 0.75 if len(words) >= 2 else 0.6
-                    hits.append((words[0].start(), run[-1].end(), score))
-            run = []
     return hits
 
 
@@ -307,4 +278,16 @@ DETECTORS: dict[str, Callable[[str, DetectorContext], list[Hit]]] = {
     "iban": iban,
     "ip_address": ip_address,
     "us_ssn": us_ssn,
+}
+
+# Detectors that can only find something when the text has a digit.
+DIGIT_DETECTORS = frozenset(
+    {"phone", "uk_postcode", "nhs_number", "payment_card", "iban", "ip_address", "us_ssn"}
+)
+# Literals one of which every hit of these detectors contains (their own first checks above),
+# so a rule made of one of them can be skipped by the prefilter like a phrase rule.
+DETECTOR_ATOMS: dict[str, frozenset[str]] = {
+    "email": frozenset(["@"]),
+    "meeting_link": frozenset(_MEETING_WORDS),
+    "url": frozenset(_URL_PARTS),
 }

@@ -4,48 +4,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .compiled import CompiledRule, CompiledTerms
 from .detectors import DETECTORS, DetectorContext
 from .model import PRIVATE_CHANNELS, SEVERITY_RANK, Finding, Message, channel_kind
 from .normalize import Normalised, View, normalise
+from .prefilter import Eligibility, Prefilter
 
+# A hit to score: its span in the original text (None for message-level rules), base score.
+Candidate = tuple[int | None, int | None, float]
 _QUOTES = re.compile(r"[\"\u201c\u201d\u00ab\u00bb]")
 _NAME_OK = re.compile(r"[^\W\d_](?:[^\W\d_]|['\- ])*")
 
 
 class _MessageContext:
-    """Per-message caches so shared context terms are matched at most once."""
+    """Per-message state: the views, the prefilter's answers, and context-term spans, each
+    found at most once (term lists with the same regexes share one scan)."""
 
-    def __init__(self, message: Message, norm: Normalised) -> None:
+    def __init__(
+        self, message: Message, norm: Normalised, passed: int, terms: dict[int, tuple[int, int]]
+    ) -> None:
         self.message = message
         self.norm = norm
+        self.passed = passed  # gate bits that passed (prefilter.py)
+        self.terms = terms  # id of a term list -> (its cache key, its gate bit)
         self._terms: dict[int, list[tuple[int, int]]] = {}
         self._quotes: list[int] | None = None
-        self._gates: dict[str, tuple[str, frozenset[str], bool]] = {}
-
-    def grams(self, view: str) -> tuple[str, frozenset[str], bool]:
-        """A view's text, its set of three-character substrings, and whether it has digits."""
-        if view not in self._gates:
-            if self.norm.words is self.norm.plain and self._gates:
-                # Nothing to undo (no l33t, no stretching): both views are the same text.
-                self._gates[view] = next(iter(self._gates.values()))
-                return self._gates[view]
-            text = self.norm.plain.text if view == "plain" else self.norm.words.text
-            grams = frozenset(text[i : i + 3] for i in range(len(text) - 2))
-            self._gates[view] = (text, grams, any(c.isdigit() for c in text))
-        return self._gates[view]
-
-    def view(self, name: str) -> View:
-        if name == "plain":
-            return self.norm.plain
-        if name == "original":
-            return View(self.message.text)
-        return self.norm.words
+        self.views = {"plain": norm.plain, "words": norm.words, "original": View(message.text)}
 
     def term_spans(self, terms: CompiledTerms) -> list[tuple[int, int]]:
-        key = id(terms)
+        key, bit = self.terms[id(terms)]
+        if not self.passed & bit:
+            return []  # none of the literals every match needs is in the text
         if key not in self._terms:
             view = self.norm.words
             spans = []
@@ -72,38 +63,57 @@ class RuleSet:
     detector_context: DetectorContext
     vocab: frozenset[str]
 
+    # Derived from `rules` (so dataclasses.replace(ruleset, rules=...) rebuilds them).
+    _eligible: Eligibility = field(init=False, repr=False, compare=False)
+    _prefilter: Prefilter = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_eligible", Eligibility.of(self.rules))
+        object.__setattr__(self, "_prefilter", Prefilter.of(self.rules))
+
     def evaluate(self, message: Message) -> list[Finding]:
         """Return findings ordered by priority, then severity (both highest first)."""
         staff = message.author_id is not None and message.author_id in self.staff_accounts
         kinds = {a.type for a in message.attachments}
         kind = channel_kind(message.channel)
-        norm: Normalised | None = None
-        ctx: _MessageContext | None = None
+        # Bit i of `run` stands for self.rules[i]: first the rules this message's channel,
+        # author and attachments allow, then those whose literals are in the text.
+        run = self._eligible.mask(message.from_page, staff, message.channel, kind, kinds)
+        if not run:
+            return []
+        norm = normalise(message.text, self.vocab)
+        passed = self._prefilter.scan(norm.plain.text, norm.words.text)
+        run &= self._prefilter.runnable(passed)
+        ctx = _MessageContext(message, norm, passed, self._prefilter.terms)
         findings: list[Finding] = []
-        for rule in self.rules:
-            if message.from_page and rule.from_page == "never":
-                continue
-            if not message.from_page and rule.from_page == "only":
-                continue
-            if staff and rule.exempt_staff:
-                continue
-            if rule.channels and not (message.channel in rule.channels or kind in rule.channels):
-                continue
-            if rule.attachments and not (kinds & rule.attachments):
-                continue
-            if ctx is None:
-                norm = normalise(message.text, self.vocab)
-                ctx = _MessageContext(message, norm)
-            finding = self._apply(rule, ctx)
+        rules = self.rules
+        while run:  # lowest bit first: rules are stored sorted, so findings already are
+            low = run & -run
+            run ^= low
+            i = low.bit_length() - 1
+            rule = rules[i]
+            candidates: list[Candidate]
+            if rule.message_level:
+                candidates = [(None, None, rule.score)]
+            else:
+                matcher = rule.matcher
+                if rule.alternatives:  # or the one alternative of it that can match this text
+                    matcher = self._prefilter.matcher(i, rule, passed)
+                candidates = self._hits(rule, ctx, matcher)
+                if not candidates:
+                    continue  # the common case: gates passed, but nothing matched
+            finding = self._apply(rule, ctx, candidates)
             if finding is not None:
                 findings.append(finding)
-        return findings  # rules are stored sorted, so findings already are
+        return findings
 
-    def _hits(self, rule: CompiledRule, ctx: _MessageContext) -> list[tuple[int, int, float]]:
-        view = ctx.view(rule.view)
+    def _hits(
+        self, rule: CompiledRule, ctx: _MessageContext, matcher: re.Pattern[str] | None
+    ) -> list[Candidate]:
+        view = ctx.views[rule.view]
         raw: list[tuple[int, int, float]] = []
-        if rule.matcher is not None:
-            raw += [(m.start(), m.end(), rule.score) for m in rule.matcher.finditer(view.text)]
+        if matcher is not None:
+            raw += [(m.start(), m.end(), rule.score) for m in matcher.finditer(view.text)]
         if rule.detector is not None:
             # A detector's own confidence is capped by the rule's score, so YAML stays in charge.
             raw += [
@@ -112,22 +122,13 @@ class RuleSet:
             ]
         return [(*view.to_original(s, e), score) for s, e, score in raw if e > s]
 
-    def _apply(self, rule: CompiledRule, ctx: _MessageContext) -> Finding | None:
-        # Rules on the original text are prefiltered on the plain view (its lower-cased, NFKC,
-        # accent-free copy); their atoms were normalised the same way when compiled.
-        gate_view = "plain" if rule.view == "original" else rule.view
-        if rule.gate is not None and not rule.gate.passes(*ctx.grams(gate_view)):
-            return None
-        if rule.requires_gate is not None and not rule.requires_gate.passes(*ctx.grams("words")):
-            return None
-        if rule.message_level:
-            candidates: list[tuple[int, int, float] | tuple[None, None, float]] = [
-                (None, None, rule.score)
-            ]
-        else:
-            candidates = list(self._hits(rule, ctx))
-            if not candidates:
-                return None
+    def _apply(
+        self,
+        rule: CompiledRule,
+        ctx: _MessageContext,
+        candidates: list[Candidate],
+    ) -> Finding | None:
+        """Score a rule's candidate hits with its context terms; a finding if any is kept."""
         kept: list[tuple[float, tuple[int, int] | None]] = []
         for start, end, base in candidates:
             span = None if start is None or end is None else (start, end)

@@ -10,8 +10,8 @@ import phonenumbers
 from pydantic import ValidationError
 
 from .actions import merge_actions, private_variant, safeguard
-from .compiled import CompiledRule, CompiledTerms, Gate
-from .detectors import DetectorContext
+from .compiled import CompiledRule, CompiledTerms, Gate, literal_gate, split_alternatives
+from .detectors import DETECTOR_ATOMS, DIGIT_DETECTORS, DetectorContext
 from .engine import RuleSet, rule_order
 from .files import PACK_DIR, RuleError, describe, label_of, read_yaml
 from .matchers import (
@@ -20,7 +20,6 @@ from .matchers import (
     compile_phrases,
     gate_of,
     phrase_atoms,
-    plain_atom,
     vocabulary,
 )
 from .model import SAFEGUARDING_TOPS, Actions, Attachment, Message, top_of
@@ -46,12 +45,6 @@ def _example(item: str | Example) -> Message:
         from_page=ex.from_page,
         author_id=ex.author_id,
     )
-
-
-# Detectors that can only find something when the text has a digit.
-DIGIT_DETECTORS = frozenset(
-    {"phone", "uk_postcode", "nhs_number", "payment_card", "iban", "ip_address", "us_ssn"}
-)
 
 
 class _Builder:
@@ -236,17 +229,16 @@ class _Builder:
                 raise
             raise RuleError(f"{label}: rule '{doc.id}': context patterns: {exc}") from exc
         public, private = self._actions(label, doc)
-        gate = None
+        gate, alternatives = None, ()
         if matcher is not None and doc.detector is None:
-            parts = [phrase_atoms(phrases) if phrases else frozenset()]
-            parts.append(gate_of([pattern_re]) if pattern_re is not None else frozenset())
-            gate = None if None in parts else frozenset().union(*parts)  # type: ignore[arg-type]
-            if gate is not None and doc.view == "original":
-                gate = frozenset(plain_atom(a) for a in gate)
-                if "" in gate:
-                    gate = None  # an atom that vanishes when normalised cannot filter
+            atoms = [phrase_atoms(phrases) if phrases else frozenset()]
+            atoms.append(gate_of([pattern_re]) if pattern_re is not None else frozenset())
+            gate = literal_gate(atoms, doc.view)
+            alternatives = split_alternatives(phrase_re, phrases, doc.patterns, doc.view)
         if doc.detector in DIGIT_DETECTORS:
             gate = frozenset([DIGIT])  # nothing to find in a message without digits
+        elif doc.detector in DETECTOR_ATOMS and matcher is None:
+            gate = literal_gate([DETECTOR_ATOMS[doc.detector]], doc.view)
         requires_gate = None
         if doc.requires is not None:
             req_phrases = self._expand(label, doc.id, doc.requires.phrases)
@@ -282,6 +274,7 @@ class _Builder:
             private_actions=private,
             gate=Gate.of(gate),
             requires_gate=Gate.of(requires_gate),
+            alternatives=alternatives,
             must_match=tuple(_example(e) for e in doc.must_match),
             must_not_match=tuple(_example(e) for e in doc.must_not_match),
         )

@@ -10,7 +10,7 @@ trailing `*` matches any word ending. Long lists compile into one trie-shaped re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .normalize import normalise
 
@@ -35,7 +35,7 @@ def _fragment(ch: str) -> str:
     return re.escape(ch)
 
 
-def _trie_regex(words: Iterable[str]) -> str:
+def _trie_regex(words: Iterable[str], fragment: Callable[[str], str] = _fragment) -> str:
     """Build a regex alternation shaped like a trie (shared prefixes factored out)."""
     trie: dict = {}
     for word in words:
@@ -46,7 +46,7 @@ def _trie_regex(words: Iterable[str]) -> str:
 
     def walk(node: dict) -> str:
         end = "" in node
-        branches = [_fragment(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
+        branches = [fragment(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -75,6 +75,11 @@ def compile_phrases(phrases: Iterable[str]) -> re.Pattern[str] | None:
             ("(?<!\\w)" if left else "") + "(?:" + body + ")" + ("(?!\\w)" if right else "")
         )
     return re.compile("|".join(parts))
+
+
+def literal_trie(literals: Iterable[str]) -> str:
+    """A regex matching any of ``literals`` exactly, the longest one where several could."""
+    return _trie_regex(sorted(set(literals)), re.escape)
 
 
 def compile_patterns(patterns: Iterable[str]) -> re.Pattern[str] | None:

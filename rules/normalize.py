@@ -44,8 +44,14 @@ _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "
 _LEET_CHARS = frozenset(_LEET) | {"|"}
 # Only tokens where a letter touches a l33t character can change ("k1ll", "$uicide").
 _TOKEN = re.compile(r"(?<![a-z0-9@$!|])[a-z0-9@$!|]*(?:[a-z][0-9@$!|]|[0-9@$!|][a-z])[a-z0-9@$!|]*")
-# A letter touching a digit or symbol; "!" only inside a word ("help!" is punctuation).
-_LEET_TOUCH = re.compile(r"[a-z][0-9@$|]|[0-9@$!|][a-z]|[a-z]![a-z]")
+# What _deleet_token can change: a digit, "$" or "@" next to a letter ("@" not opening its
+# token: "@user" is a mention), "!" or "|" between two letters. A text without any of these
+# comes back from _TOKEN.sub unchanged. Written from the l33t character outwards, so the
+# search jumps between those characters in C instead of trying every position.
+_LEET_CHANGE = re.compile(
+    r"[0-9@$!|](?:(?<=[a-z][0-9@$])|(?<=[0-9$])(?=[a-z])|(?<=[a-z0-9@$!|]@)(?=[a-z])"
+    r"|(?<=[a-z][!|])(?=[a-z]))"
+)
 _STRETCHED_WORD = re.compile(r"[a-z]*([a-z])\1{2,}[a-z]*")
 # Tokens that legitimately mix digits and letters: ordinals, times, units, UK postcodes,
 # hex-ish ids. Turning "3rd" into "erd" or "sw1a" into "swia" would only cause harm.
@@ -54,12 +60,19 @@ _LEET_EXEMPT = re.compile(
     r"|[a-z]+\d+"
 )
 _STRETCH = re.compile(r"([a-z])\1{2,}")
+_TRIPLE = re.compile(r"([a-z])\1\1")  # is there a stretch at all: same answer, found sooner
 # Full UK postcodes look like l33t ("sw1a 1aa", "ip4 2bx"); they are left exactly as written.
 _POSTCODE_LIKE = re.compile(r"(?<![a-z0-9])[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}(?![a-z0-9])")
-_SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
+# Whitespace other than a single space, in ASCII text that has no control characters
+# (_ASCII_CONTROL): the same test as r"\s{2,}|[^\S ]", as one character class and a
+# substring test that run in C rather than a pattern tried at every position.
+_ODD_SPACE = re.compile(r"[\t-\r\x1c-\x1f]")
 _ANY_SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(?:#\d{1,6}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+# Printable ASCII but "&" (an HTML entity may start there), single spaces only between
+# characters: each maps to itself lower-cased ("`" to "'") and keeps its own offset.
+_ASCII_RUN = re.compile(r"[!-%'-~]+(?: [!-%'-~]+)*")
 
 
 @dataclass(frozen=True)
@@ -122,14 +135,26 @@ def _plain(text: str) -> View:
     if text.isascii() and not _ASCII_CONTROL.search(text) and not _ENTITY.search(text):
         # Fast path: most comments are ASCII; lower() keeps length so the map is the identity.
         low = text.lower().replace("`", "'")
-        if not _SPACE_RUN.search(low) and not low[:1].isspace():
+        if "  " not in low and not _ODD_SPACE.search(low) and not low[:1].isspace():
             return View(low)
         return _ascii_plain(low)
-    chars: list[str] = []
+    chars: list[str] = []  # single characters, and runs of plain ASCII taken whole
     starts: list[int] = []
     ends: list[int] = []
     skip_to = 0
-    for i, ch in enumerate(text):
+    pos = 0
+    while pos < len(text):
+        run = _ASCII_RUN.match(text, pos) if pos >= skip_to else None
+        if run is not None:
+            # Most of a text with an emoji or a curly quote is still plain ASCII: a run is
+            # what the character loop below would produce, one character at a time.
+            chars.append(run.group(0).lower().replace("`", "'"))
+            starts.extend(range(pos, run.end()))
+            ends.extend(range(pos + 1, run.end() + 1))
+            pos = run.end()
+            continue
+        i, ch = pos, text[pos]
+        pos += 1
         if i < skip_to:
             if ends:
                 ends[-1] = i + 1  # the rest of an HTML entity belongs to its character
@@ -204,8 +229,10 @@ def _squeeze_choice(word: str, vocab: frozenset[str]) -> str:
 
 def _words(plain: View, vocab: frozenset[str]) -> View:
     text = plain.text
-    has_leet = _LEET_TOUCH.search(text) is not None
-    has_stretch = _STRETCH.search(text) is not None
+    # Most texts have no l33t character next to a letter, or only in ways _deleet_token leaves
+    # alone ("@user", "help!"): then the token rewrite is skipped.
+    has_leet = _LEET_CHANGE.search(text) is not None
+    has_stretch = _TRIPLE.search(text) is not None
     if not has_leet and not has_stretch:
         return plain
     if has_leet:
@@ -218,7 +245,7 @@ def _words(plain: View, vocab: frozenset[str]) -> View:
             return _deleet_token(m.group(0))
 
         text = _TOKEN.sub(fix, text)
-    if not _STRETCH.search(text):
+    if not _TRIPLE.search(text):
         return View(text, plain.starts, plain.ends)
     n = len(text)
     p_starts = plain.starts if plain.starts is not None else range(n)
