@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.models import Item, OutboundAction, ReplyDraft, utcnow
-from bot.tasks import Enqueuer
+from bot.tasks import Enqueuer, job_id
 
 PERFORM_ACTION = "workers.jobs.perform_action"
 DRAFT_KIND_TO_ACTION = {"public": "public_reply", "private": "private_reply", "dm": "dm"}
@@ -85,5 +85,6 @@ def approve_draft(
     return action
 
 
-def enqueue_action(enqueuer: Enqueuer, action_id: int) -> None:
-    enqueuer.enqueue(PERFORM_ACTION, action_id, job_id=f"action-{action_id}")
+def enqueue_action(enqueuer: Enqueuer, action_id: int, *, attempts: int = 0) -> None:
+    """Ask for an action to be carried out; see `job_id` for why attempts are in the id."""
+    enqueuer.enqueue(PERFORM_ACTION, action_id, job_id=job_id("action", action_id, attempts))

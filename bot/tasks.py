@@ -182,9 +182,19 @@ class LocalEnqueuer:
             self._queued.discard(pending.job_id)
 
 
-def enqueue_item(enqueuer: Enqueuer, item_id: int) -> None:
-    """Ask for an item to be processed; one pending job per item, whoever asks."""
-    enqueuer.enqueue(PROCESS_ITEM, item_id, job_id=f"item-{item_id}")
+def job_id(kind: str, row_id: int, attempts: int = 0) -> str:
+    """One pending job per row and attempt, whoever asks.
+
+    The sweep puts work back once the database says an attempt was orphaned (a worker killed
+    mid-job). rq may still list that dead attempt's job as started, and would refuse the same
+    id, so a new attempt gets a new id; the row's own claim keeps the work from running twice.
+    """
+    return f"{kind}-{row_id}" if not attempts else f"{kind}-{row_id}-attempt-{attempts}"
+
+
+def enqueue_item(enqueuer: Enqueuer, item_id: int, *, attempts: int = 0) -> None:
+    """Ask for an item to be processed."""
+    enqueuer.enqueue(PROCESS_ITEM, item_id, job_id=job_id("item", item_id, attempts))
 
 
 def make_enqueuer(redis_url: str | None, retry_intervals: Sequence[int]) -> Enqueuer:

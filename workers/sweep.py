@@ -39,14 +39,14 @@ def sweep_stuck_items(engine: Engine, enqueuer: Enqueuer, *, stuck_after_seconds
             .values(status="received", status_changed_at=utcnow())
         )
         stuck = connection.execute(
-            select(Item.id).where(
+            select(Item.id, Item.attempts).where(
                 Item.status == "received",
                 or_(Item.status_changed_at < cutoff, Item.attempts > 0),
             )
-        ).scalars()
-        ids = list(stuck)
-    for item_id in ids:
-        enqueue_item(enqueuer, item_id)
+        ).all()
+        ids = [(row.id, row.attempts) for row in stuck]
+    for item_id, attempts in ids:
+        enqueue_item(enqueuer, item_id, attempts=attempts)
     if ids:
         log.warning("sweep re-enqueued %d item(s)", len(ids))
     return len(ids)

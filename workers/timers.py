@@ -16,6 +16,7 @@ from bot.actions import enqueue_action
 from bot.audit import record
 from bot.db import session_scope
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
+from bot.notify import alert_reply_deadline
 from bot.tasks import Enqueuer
 from workers.send_plans import PRIVATE_REPLY_WINDOW
 from workers.sending import IN_FLIGHT
@@ -32,7 +33,7 @@ def sweep_actions(engine: Engine, enqueuer: Enqueuer, *, now: datetime | None = 
     with Session(engine) as session:
         paused = select(AccountState.account_id).where(AccountState.paused_at.is_not(None))
         due = session.exec(
-            select(OutboundAction.id).where(
+            select(OutboundAction.id, OutboundAction.attempts).where(
                 OutboundAction.account_id.not_in(paused),
                 or_(
                     and_(
@@ -52,8 +53,8 @@ def sweep_actions(engine: Engine, enqueuer: Enqueuer, *, now: datetime | None = 
                 ),
             )
         ).all()
-    for action_id in due:
-        enqueue_action(enqueuer, action_id)
+    for action_id, attempts in due:
+        enqueue_action(enqueuer, action_id, attempts=attempts)
     return len(due)
 
 
@@ -77,6 +78,7 @@ def warn_private_reply_deadlines(engine: Engine, *, now: datetime | None = None)
             draft.deadline_warned_at = now
             session.add(draft)
             record(session, "system", "draft.deadline_warning", "draft", draft.id)
+            alert_reply_deadline(session, draft, now=now)
         ids = [d.id for d in drafts]
     if ids:
         log.warning("%d private replies close within a day", len(ids))
