@@ -8,6 +8,7 @@ from bot.actions import enqueue_action
 from bot.context import current
 from bot.db import session_scope
 from bot.models import OutboundAction
+from workers.alerts import dispatch_quietly, run_alert_timers
 from workers.processing import claim_item, handle_item, release_item
 from workers.sending import perform
 from workers.sweep import sweep_stuck_items
@@ -21,8 +22,9 @@ def process_item(item_id: int) -> str:
         return "already claimed"
     try:
         with session_scope(ctx.engine) as session:
-            page_name = ctx.settings.config.organisation.page_name
-            handle_item(session, ctx.ruleset, item_id, page_name=page_name)
+            config = ctx.settings.config
+            page_name = config.organisation.page_name
+            handle_item(session, ctx.ruleset, item_id, page_name=page_name, config=config)
     except Exception as exc:
         # Nothing of the failed attempt was committed; hand the item back so the queue's
         # retry (or the sweep) can claim it again.
@@ -38,13 +40,18 @@ def process_item(item_id: int) -> str:
         ).all()
     for action_id in actions:
         enqueue_action(ctx.enqueuer, action_id)
+    # Alerts were committed with the item; their deliveries go out now, each its own job.
+    dispatch_quietly(ctx)
     return "processed"
 
 
 def perform_action(action_id: int) -> str:
     """Carry out one recorded action on Meta (send a reply, hide a comment)."""
     ctx = current()
-    return perform(ctx.engine, ctx.graph, action_id)
+    status = perform(ctx.engine, ctx.graph, action_id)
+    if status in {"paused", "failed"}:
+        dispatch_quietly(ctx)  # a paused page or a failed send may have raised an alert
+    return status
 
 
 def sweep() -> int:
@@ -62,4 +69,6 @@ def tick() -> dict[str, int]:
         "items": sweep(),
         "actions": sweep_actions(ctx.engine, ctx.enqueuer),
         "deadline_warnings": len(warn_private_reply_deadlines(ctx.engine)),
+        # After the deadline warnings, so the alerts they raise go out on this tick.
+        **run_alert_timers(),
     }

@@ -10,7 +10,9 @@ from sqlmodel import Session
 
 from bot.actions import request_action
 from bot.audit import record
+from bot.config import HavenConfig
 from bot.models import Finding, Item, utcnow
+from bot.notify import raise_alerts_for_item
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
@@ -53,8 +55,18 @@ def release_item(engine: Engine, item_id: int, *, error: str) -> None:
         )
 
 
-def handle_item(session: Session, ruleset: RuleSet, item_id: int, *, page_name: str) -> list[str]:
-    """Judge a claimed item and record the outcome; returns the categories found."""
+def handle_item(
+    session: Session,
+    ruleset: RuleSet,
+    item_id: int,
+    *,
+    page_name: str,
+    config: HavenConfig | None = None,
+) -> list[str]:
+    """Judge a claimed item and record the outcome; returns the categories found.
+
+    `config` routes alerts and sets office hours (defaults when None).
+    """
     item = session.get(Item, item_id)
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
@@ -74,6 +86,7 @@ def handle_item(session: Session, ruleset: RuleSet, item_id: int, *, page_name: 
         risk = [f for f in findings if f.category.startswith("risk.")]
         _store_findings(session, item, risk)
         attach_to_case(session, item, risk)
+        raise_alerts_for_item(session, ruleset, item, risk, config)
         _finish(session, item, "superseded", categories_of(risk))
         return categories_of(risk)
     answered = supersede_older_versions(session, item)
@@ -90,6 +103,7 @@ def handle_item(session: Session, ruleset: RuleSet, item_id: int, *, page_name: 
             session, ruleset, item, findings, case, page_name=page_name, skip_kinds=answered
         )
         _request_automatic_hide(session, item, findings)
+    raise_alerts_for_item(session, ruleset, item, findings, config)
     categories = categories_of(findings)
     _finish(session, item, "processed", categories)
     return categories

@@ -18,6 +18,7 @@ from bot.audit import record
 from bot.db import session_scope
 from bot.graph import GraphClient, GraphError
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
+from bot.notify import alert_account_paused
 from workers.send_plans import Plan, Refusal, plan_action
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,7 @@ def _pause_account(session: Session, account_id: str, error: GraphError, now: da
         state.paused_reason = f"Meta error {error.code} ({error.kind}): sending paused"
         session.add(state)
         record(session, "system", "account.paused", "account", account_id, code=error.code)
+        alert_account_paused(session, account_id, code=error.code, now=now)
 
 
 def _close(
