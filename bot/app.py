@@ -57,7 +57,12 @@ def create_app(
     _register_webhooks(app)
     _register_health(app, context)
     _security_headers(app)
-    logging.getLogger("haven").setLevel(logging.INFO)
+    if not logging.getLogger().handlers:
+        # Under gunicorn nothing has configured logging yet; without this the app's INFO
+        # lines (ids and counts only, never message text) would be dropped.
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     return app
 
 

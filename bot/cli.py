@@ -54,15 +54,24 @@ def serve(config_path: str | None) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(config_path: str | None, burst: bool) -> None:
     """An rq worker for the jobs (needs REDIS_URL)."""
-    from rq import Worker
+    import importlib
+
+    from rq import SimpleWorker
 
     settings = _settings(config_path)
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; `haven serve` runs jobs in-process")
     context = install(build_context(settings))
+    # Compile the rules and import the jobs once per process. rq's default Worker forks a
+    # child per job, which threw both away after every item (about one item a second) and
+    # would share the parent's database sockets with the child; SimpleWorker runs jobs in
+    # this process. A job that kills the process loses nothing: its item is still in the
+    # database and the sweep hands it to the next worker.
+    importlib.import_module("workers.jobs")
+    _ = context.ruleset
     queue = context.enqueuer.queue  # type: ignore[attr-defined]
     # The scheduler thread is what runs rq's delayed retries.
-    Worker([queue], connection=queue.connection, serializer=queue.serializer).work(
+    SimpleWorker([queue], connection=queue.connection, serializer=queue.serializer).work(
         burst=burst, with_scheduler=True
     )
 
@@ -179,6 +188,48 @@ def users_add(config_path: str | None, name: str, role: str, password_stdin: boo
     click.echo(f"added {name} as {role}")
     if not password_stdin:
         click.echo(f"password: {password}")
+
+
+@users.command("reset-password")
+@CONFIG_OPTION
+@click.argument("name")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin instead of making one."
+)
+def users_reset_password(config_path: str | None, name: str, password_stdin: bool) -> None:
+    """Give a user a new password (printed once unless read from stdin); ends their sessions."""
+    from bot.auth import find_user, set_password
+
+    engine = make_engine(_settings(config_path).database_url)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
+    try:
+        with session_scope(engine) as session:
+            user = find_user(session, name)
+            if user is None:
+                raise ValueError(f"there is no user called {name!r}")
+            set_password(session, user, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"new password set for {name}")
+    if not password_stdin:
+        click.echo(f"password: {password}")
+
+
+@users.command("reset-totp")
+@CONFIG_OPTION
+@click.argument("name")
+def users_reset_totp(config_path: str | None, name: str) -> None:
+    """Forget a user's second factor (a lost phone); they set up a new one at next sign-in."""
+    from bot.auth import find_user
+    from bot.auth_totp import reset
+
+    engine = make_engine(_settings(config_path).database_url)
+    with session_scope(engine) as session:
+        user = find_user(session, name)
+        if user is None:
+            raise click.ClickException(f"there is no user called {name!r}")
+        reset(session, user, actor="cli")
+    click.echo(f"second factor cleared for {name}: they set up a new one when they next sign in")
 
 
 @main.command()

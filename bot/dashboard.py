@@ -1,170 +1,129 @@
 """The staff dashboard: what arrived, what Haven found, and what it suggests.
 
 Reads the database only. Actions that reach Meta (approve and send) enqueue a job; this
-module never talks to the Graph API.
+module never talks to the Graph API. The views live in small modules beside this one
+(bot/dashboard_*.py); `init_app` registers them all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import Blueprint, Flask, abort, current_app, render_template
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
+from sqlalchemy import and_, func, literal, union_all
 from sqlalchemy import case as sql_case
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from bot.audit import record
+from bot import (
+    dashboard_actions,
+    dashboard_audit,
+    dashboard_case_actions,
+    dashboard_check,
+    dashboard_people,
+    dashboard_rules,
+    dashboard_times,
+)
+from bot.dashboard_base import (
+    CONSENT_LABELS,
+    SEVERITY_RANK,
+    bp,
+    display_author,
+    duration,
+    engine,
+    highlight,
+    local_time,
+    pager,
+    status_label,
+)
+from bot.dashboard_entries import load_entries
 from bot.db import session_scope
-from bot.models import Case, Finding, Item, ReplyDraft
+from bot.models import Finding, Item, utcnow
+from bot.models_dashboard import PersonMark
+from bot.notify import overnight_first
 
-bp = Blueprint("dashboard", __name__)
+__all__ = ["bp", "display_author", "highlight", "init_app"]
+
+# Comment and message versions that only change state carry no text to review.
+STATE_VERBS = ("remove", "hide", "unhide")
+# Anything from someone removed from the community is put in front of staff, as high.
+REMOVED_PERSON_RANK = SEVERITY_RANK["high"]
 
 
 def init_app(app: Flask) -> None:
-    """Register the dashboard's blueprints."""
-    from bot import dashboard_actions
-
+    """Register the dashboard's blueprints and template helpers."""
     app.register_blueprint(bp)
-    app.register_blueprint(dashboard_actions.bp)
+    for module in (
+        dashboard_actions,
+        dashboard_case_actions,
+        dashboard_people,
+        dashboard_times,
+        dashboard_check,
+        dashboard_rules,
+        dashboard_audit,
+    ):
+        app.register_blueprint(module.bp)
+    app.add_template_filter(local_time, "local")
+    app.add_template_filter(duration, "duration")
+    app.add_template_global(status_label, "status_label")
+    app.add_template_global(CONSENT_LABELS, "consent_labels")
 
 
-SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
-
-
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    marked: bool
-
-
-def highlight(text: str, spans: list[tuple[int, int]]) -> list[Segment]:
-    """Split text into plain and marked runs; overlapping spans merge."""
-    merged: list[list[int]] = []
-    for start, end in sorted((s, e) for s, e in spans if 0 <= s < e <= len(text)):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    segments, cursor = [], 0
-    for start, end in merged:
-        if start > cursor:
-            segments.append(Segment(text[cursor:start], False))
-        segments.append(Segment(text[start:end], True))
-        cursor = end
-    if cursor < len(text):
-        segments.append(Segment(text[cursor:], False))
-    return segments
-
-
-def display_author(name: str | None) -> str:
-    """First name and an initial at most: staff need to recognise people, not profile them."""
-    if not name:
-        return "someone"
-    parts = name.split()
-    return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
-
-
-def _engine():  # type: ignore[no-untyped-def]
-    return current_app.extensions["haven"].engine
-
-
-def _page_size() -> int:
-    return current_app.extensions["haven"].settings.config.dashboard.page_size
+def _queue_ranks():  # type: ignore[no-untyped-def]
+    """(item_id, rank) for everything that belongs on the queue, one row per item."""
+    severity = sql_case(*((Finding.severity == s, r) for s, r in SEVERITY_RANK.items()), else_=0)
+    flagged = select(Finding.item_id.label("item_id"), severity.label("rank")).where(
+        Finding.superseded_at.is_(None)
+    )
+    removed = (
+        select(Item.id.label("item_id"), literal(REMOVED_PERSON_RANK).label("rank"))
+        .join(
+            PersonMark,
+            and_(PersonMark.platform == Item.platform, PersonMark.author_id == Item.author_id),
+        )
+        .where(
+            # Said twice so the planner starts from the (few) marks and the author index,
+            # rather than reading every item to look for a mark.
+            Item.author_id.in_(select(PersonMark.author_id).where(PersonMark.lifted_at.is_(None))),
+            PersonMark.lifted_at.is_(None),
+            Item.received_at >= PersonMark.removed_at,
+            Item.from_page.is_(False),
+            Item.verb.not_in(STATE_VERBS),
+        )
+    )
+    both = union_all(flagged, removed).subquery()
+    return (
+        select(both.c.item_id, func.max(both.c.rank).label("rank"))
+        .group_by(both.c.item_id)
+        .subquery()
+    )
 
 
 @bp.get("/")
 @login_required
 def queue() -> ResponseReturnValue:
     """Flagged items, most severe first, then oldest first within a severity."""
-    rank = func.max(
-        sql_case(*((Finding.severity == s, r) for s, r in SEVERITY_RANK.items()), else_=0)
-    )
-    flagged = (
-        select(Finding.item_id, rank.label("rank"))
-        .where(Finding.superseded_at.is_(None))
-        .group_by(Finding.item_id)
-        .subquery()
-    )
-    with Session(_engine()) as session:
-        rows = session.exec(
-            select(Item, flagged.c.rank)
-            .join(flagged, flagged.c.item_id == Item.id)
-            .order_by(flagged.c.rank.desc(), Item.received_at.asc())
-            .limit(_page_size())
-        ).all()
-        entries = [_entry(session, item) for item, _rank in rows]
-    return render_template("dashboard/queue.html", entries=entries)
-
-
-@bp.get("/cases")
-@login_required
-def cases() -> ResponseReturnValue:
-    with Session(_engine()) as session:
-        rows = session.exec(
-            select(Case)
-            .order_by(Case.status == "closed", Case.updated_at.desc())
-            .limit(_page_size())
-        ).all()
-    return render_template("dashboard/cases.html", cases=rows)
-
-
-@bp.get("/cases/<int:case_id>")
-@login_required
-def case_detail(case_id: int) -> ResponseReturnValue:
-    with session_scope(_engine()) as session:
-        case = session.get(Case, case_id)
-        if case is None:
-            abort(404)
-        restricted = case.case_type == "safeguarding" and not current_user.can_see_safeguarding
-        if case.case_type == "safeguarding":
-            # Every look at a safeguarding case is itself on the record, allowed or not.
-            action = "case.view_refused" if restricted else "case.viewed"
-            record(session, f"user:{current_user.id}", action, "case", case.id)
-        items = (
-            []
-            if restricted
-            else session.exec(
-                select(Item).where(Item.case_id == case.id).order_by(Item.created_at)
-            ).all()
+    reviewed = request.args.get("view") == "reviewed"
+    ranks = _queue_ranks()
+    query = select(Item).join(ranks, ranks.c.item_id == Item.id)
+    if reviewed:
+        query = query.where(Item.reviewed_at.is_not(None)).order_by(
+            Item.reviewed_at.desc(), Item.id.desc()
         )
-        entries = [_entry(session, item) for item in items]
-    return render_template("dashboard/case.html", case=case, entries=entries, restricted=restricted)
-
-
-@dataclass
-class QueueEntry:
-    item: Item
-    segments: list[Segment]
-    findings: list[Finding]
-    drafts: list[ReplyDraft]
-    case: Case | None
-    restricted: bool
-    author: str
-
-
-def _entry(session: Session, item: Item) -> QueueEntry:
-    findings = list(
-        session.exec(
-            select(Finding).where(Finding.item_id == item.id, Finding.superseded_at.is_(None))
-        ).all()
-    )
-    case = session.get(Case, item.case_id) if item.case_id else None
-    restricted = bool(
-        case and case.case_type == "safeguarding" and not current_user.can_see_safeguarding
-    )
-    if restricted:
-        # Others see that a safeguarding case exists and nothing of what it is about.
-        return QueueEntry(item, [], [], [], case, True, "restricted")
-    drafts = list(session.exec(select(ReplyDraft).where(ReplyDraft.item_id == item.id)).all())
-    spans = [(f.span_start, f.span_end) for f in findings if f.span_start is not None]
-    return QueueEntry(
-        item,
-        highlight(item.text or "", spans),  # type: ignore[arg-type]
-        findings,
-        drafts,
-        case,
-        False,
-        display_author(item.author_name),
+    else:
+        query = query.where(Item.reviewed_at.is_(None)).order_by(
+            ranks.c.rank.desc(),
+            # Within a severity, what raised an alert overnight that nobody has acknowledged
+            # comes first in the morning (the alerts subsystem's sort key).
+            overnight_first(Item.id, Item.case_id).desc(),
+            # Age is how long the person has been waiting: from when they wrote.
+            Item.created_at.asc(),
+            Item.id.asc(),
+        )
+    with session_scope(engine()) as db:
+        total = db.exec(select(func.count()).select_from(query.subquery())).one()
+        page = pager(total)
+        items = db.exec(query.offset(page.offset).limit(page.size)).all()
+        entries = load_entries(db, items, utcnow(), via="queue")
+    return render_template(
+        "dashboard/queue.html", entries=entries, page=page, reviewed=reviewed, total=total
     )

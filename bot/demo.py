@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import secrets
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +21,8 @@ import requests
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.auth import create_user, set_password
+from bot.auth import create_user, find_user, set_password
+from bot.auth_totp import enrol
 from bot.config import DEFAULT_INSTANCE_PATH, Settings, load_settings
 from bot.db import make_engine, session_scope, upgrade
 from bot.demo_events import DEMO_IG_ID, DEMO_PAGE_ID, demo_deliveries
@@ -36,6 +38,9 @@ def demo_settings(config_path: str | None, environ: dict[str, str] | None = None
     for name in ("DATABASE_URL", "REDIS_URL"):  # the demo is the embedded default, always
         env.pop(name, None)
     env.setdefault("META_APP_SECRET", secrets.token_hex(16))
+    # A dry run still wants a token per account (so a missing one shows in a charity's first
+    # week); the demo's pages are made up, and so are their tokens. Nothing reaches Meta.
+    env["DEMO_PAGE_TOKEN"] = env["DEMO_IG_TOKEN"] = "demo-token-not-sent-anywhere"
     env["HAVEN_INSTANCE_PATH"] = str(
         Path(env.get("HAVEN_INSTANCE_PATH", DEFAULT_INSTANCE_PATH)) / "demo"
     )
@@ -74,6 +79,17 @@ def reset_demo_users(settings: Settings) -> dict[str, str]:
             else:
                 set_password(session, existing, passwords[name])
     return passwords
+
+
+def enrol_demo_second_factors(settings: Settings) -> dict[str, str]:
+    """A new TOTP key for each demo user (admins and leads need one); returns name -> key."""
+    keys = {}
+    with session_scope(make_engine(settings.database_url)) as session:
+        for name, _role in DEMO_USERS:
+            user = find_user(session, name)
+            if user is not None:
+                keys[name] = enrol(session, user, actor="demo")
+    return keys
 
 
 def post_samples(base_url: str, app_secret: str, *, now: int | None = None) -> list[int]:
@@ -119,7 +135,7 @@ def _wait_for_server(base_url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"the server did not answer at {base_url} within {timeout:.0f}s")
 
 
-def _load_and_announce(settings: Settings, passwords: dict[str, str]) -> None:
+def _load_and_announce(settings: Settings, passwords: dict[str, str], keys: dict[str, str]) -> None:
     base_url = f"http://127.0.0.1:{settings.port}"
     try:
         _wait_for_server(base_url)
@@ -135,13 +151,21 @@ def _load_and_announce(settings: Settings, passwords: dict[str, str]) -> None:
     click.echo(f"dashboard: {base_url}/")
     click.echo(f"login: admin / {passwords['admin']}")
     click.echo(f"safeguarding lead (sees safeguarding cases): lead / {passwords['lead']}")
+    click.echo("After the password, admins and leads give a 6-digit code (new keys every run):")
+    for name, key in keys.items():
+        click.echo(f"second factor for {name}: {key}")
+    click.echo(
+        "Add a key to an authenticator app, or print its current code with: "
+        f"{sys.executable} -c \"import pyotp; print(pyotp.TOTP('KEY').now())\""
+    )
     click.echo("Stop with Ctrl-C.")
 
 
 def run_demo(config_path: str | None) -> None:
     settings = demo_settings(config_path)
     passwords = reset_demo_users(settings)
+    keys = enrol_demo_second_factors(settings)
     threading.Thread(
-        target=_load_and_announce, args=(settings, passwords), name="haven-demo", daemon=True
+        target=_load_and_announce, args=(settings, passwords, keys), name="haven-demo", daemon=True
     ).start()
     HavenServer(settings).run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -36,6 +36,8 @@ DRAFT_STATUSES = (
 )
 ACTION_KINDS = ("public_reply", "private_reply", "dm", "hide", "unhide", "delete")
 ACTION_STATUSES = ("pending", "sending", "done", "failed", "answer_in_inbox")
+# What the person has said about referrals and introductions (policy: asked before any).
+CONSENT_STATES = ("not_asked", "asked", "given", "declined", "withdrawn")
 
 
 class InboundEvent(SQLModel, table=True):
@@ -74,7 +76,8 @@ class Item(SQLModel, table=True):
     text: str | None = Field(default=None, sa_column=Column(Text))
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime
-    received_at: datetime = Field(default_factory=utcnow)
+    # Indexed for the dashboard: the queue's age order and the response-time periods.
+    received_at: datetime = Field(default_factory=utcnow, index=True)
     is_echo: bool = False
     from_page: bool = False
     standby: bool = False
@@ -96,6 +99,11 @@ class Item(SQLModel, table=True):
     attempts: int = 0
     error: str | None = Field(default=None, max_length=500)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    # Dashboard: a person looked at it and took it off the queue ("every flagged item stays
+    # until a human closes it"), and when anyone first acted on it (response times).
+    reviewed_at: datetime | None = Field(default=None, index=True)
+    reviewed_by: int | None = Field(default=None, foreign_key="users.id")
+    first_action_at: datetime | None = None
 
 
 class Finding(SQLModel, table=True):
@@ -123,7 +131,7 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
 
     id: int | None = Field(default=None, primary_key=True)
-    case_type: str = Field(max_length=30)
+    case_type: str = Field(max_length=30, index=True)
     status: str = Field(default="new", max_length=30, index=True)
     priority: str = Field(default="normal", max_length=20)
     severity: str = Field(default="low", max_length=20)
@@ -134,10 +142,15 @@ class Case(SQLModel, table=True):
     # second open case for the same person and thread, however many workers race.
     open_key: str | None = Field(default=None, max_length=400, unique=True)
     opened_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
     closed_at: datetime | None = None
     outcome: str | None = Field(default=None, max_length=200)
-    assignee_id: int | None = Field(default=None, foreign_key="users.id")
+    assignee_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    # One of CONSENT_STATES; capturing it from the conversation is the consent flow's job.
+    consent: str = Field(
+        default="not_asked", max_length=20, sa_column_kwargs={"server_default": "not_asked"}
+    )
+    consent_at: datetime | None = None
 
 
 class ReplyDraft(SQLModel, table=True):
@@ -175,12 +188,19 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # TOTP second factor (base32 secret). Set but unconfirmed while enrolling; the last
+    # accepted time step stops a code being used twice.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_confirmed_at: datetime | None = None
+    totp_last_step: int | None = None
 
 
 class AuditEntry(SQLModel, table=True):
     """Append-only record of every action, human or automatic. Never message text."""
 
     __tablename__ = "audit_log"
+    # A case's chronology and the audit page look entries up by what they are about.
+    __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)

@@ -14,12 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
 from bot.app import create_app
 from bot.auth import create_user
+from bot.auth_totp import enrol
 from bot.config import load_settings
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import OutboundAction, ReplyDraft, utcnow
@@ -106,8 +108,10 @@ def _approve_public_reply(stack: Stack) -> int:
         lambda s: s.exec(select(ReplyDraft).where(ReplyDraft.kind == "public")).first()
     )
     with session_scope(stack.engine) as session:
-        create_user(session, "admin", "a-long-enough-password", "admin")
+        user = create_user(session, "admin", "a-long-enough-password", "admin")
+        key = enrol(session, user, actor="test")  # admins sign in with a second factor
     client.post("/login", data={"username": "admin", "password": "a-long-enough-password"})
+    client.post("/login/code", data={"code": pyotp.TOTP(key).now()})
     response = client.post(f"/drafts/{draft.id}/approve", data={"text": REPLY})
     assert response.status_code == 302
     return draft.id

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from bot.auth import create_user
+from bot.auth_totp import enrol
 from bot.db import session_scope
 from bot.models import AuditEntry, Case
 from tests.helpers import page_comment, signed_post
@@ -15,9 +17,11 @@ RISK = "I can't do this anymore, everyone would be better off without me"
 PASSWORD = "correct horse battery"
 
 
-def _user(app: Flask, name: str, role: str) -> None:
+def _user(app: Flask, name: str, role: str) -> str | None:
+    """Add a user; admins and the safeguarding roles get a second factor (its key)."""
     with session_scope(app.extensions["haven"].engine) as session:
-        create_user(session, name, PASSWORD, role)
+        user = create_user(session, name, PASSWORD, role)
+        return None if role == "moderator" else enrol(session, user, actor="test")
 
 
 def _login(client: FlaskClient, name: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
@@ -85,11 +89,12 @@ def test_a_moderator_sees_that_a_safeguarding_case_exists_but_not_its_content(
 def test_the_lead_sees_it_and_every_view_is_audited(app: Flask, client: FlaskClient) -> None:
     case = _risk_case(app, client)
     _user(app, "mod", "moderator")
-    _user(app, "lead", "safeguarding_lead")
+    key = _user(app, "lead", "safeguarding_lead")
     _login(client, "mod")
     client.get(f"/cases/{case.id}")
     client.post("/logout")
     _login(client, "lead")
+    client.post("/login/code", data={"code": pyotp.TOTP(key).now()})
     assert "better off without me" in client.get(f"/cases/{case.id}").get_data(as_text=True)
     with Session(app.extensions["haven"].engine) as session:
         views = session.exec(
