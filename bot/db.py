@@ -71,10 +71,13 @@ def insert_ignoring_duplicates(session: Session, model: type, conflict_column: s
     """INSERT ... ON CONFLICT DO NOTHING on a unique column, in this session's dialect.
 
     Two deliveries of the same update racing each other then store one row, with no error
-    and no retry, which is what Meta's at-least-once delivery needs.
+    and no retry, which is what Meta's at-least-once delivery needs. Built on the table, not
+    the ORM class, and with values bound at execute time: the webhook runs this for every
+    update, and the ORM's per-statement bookkeeping was most of its cost.
     """
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing(index_elements=[conflict_column])
+    table = model.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=[conflict_column])

@@ -26,22 +26,26 @@ def store_delivery(
 ) -> Stored:
     """Insert what is new and report what was already here; the caller commits."""
     digest = hashlib.sha256(raw_text.encode("utf-8", "surrogatepass")).hexdigest()
-    event_insert = insert_ignoring_duplicates(session, InboundEvent, "body_sha256").values(
-        body_sha256=digest,
-        object=_clean(parsed.object, 40),
-        body=_clean(raw_text, None),
-        item_count=len(parsed.items),
-        unknown_count=len(parsed.unknown),
-    )
-    event_id = session.execute(event_insert.returning(InboundEvent.id)).scalar()
+    connection = session.connection()
+    event_insert = insert_ignoring_duplicates(session, InboundEvent, "body_sha256")
+    event_values = {
+        "body_sha256": digest,
+        "object": _clean(parsed.object, 40),
+        "body": _clean(raw_text, None),
+        "item_count": len(parsed.items),
+        "unknown_count": len(parsed.unknown),
+    }
+    returning_id = event_insert.returning(event_insert.table.c.id)
+    event_id = connection.execute(returning_id, event_values).scalar()
     if event_id is None:
         # A byte-identical redelivery: everything in it is already stored.
         return Stored(event_id=None, duplicates=len(parsed.items))
     stored = Stored(event_id=event_id)
+    item_insert = insert_ignoring_duplicates(session, Item, "delivery_key")
+    item_insert = item_insert.returning(item_insert.table.c.id)
     for item in parsed.items:
         values = _row(item, event_id, item.account_id in known_accounts)
-        statement = insert_ignoring_duplicates(session, Item, "delivery_key").values(**values)
-        item_id = session.execute(statement.returning(Item.id)).scalar()
+        item_id = connection.execute(item_insert, values).scalar()
         if item_id is None:
             stored.duplicates += 1
         else:
