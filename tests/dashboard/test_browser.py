@@ -228,3 +228,24 @@ def test_keyboard_and_phone_width(browser: Any, live: dict[str, Any]) -> None:
             if width != 360:
                 page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
         page.close()
+
+
+def test_the_lead_escalates_a_case_and_a_moderator_is_then_refused_its_content(
+    browser: Any, live: dict[str, Any]
+) -> None:
+    case = case_of(live["app"], live["items"]["dm"])
+    assert case.case_type != "safeguarding"
+    lead = _sign_in(browser, live, "lead")
+    lead.goto(f"{live['url']}/cases/{case.id}")
+    lead.get_by_text("Change status", exact=True).click()
+    lead.get_by_label("New status").select_option("escalated")
+    lead.get_by_label("Reason").fill("Says they are not safe at home tonight")
+    lead.get_by_role("button", name="Save status").click()
+    assert "safeguarding" in lead.get_by_role("heading", level=1).inner_text()
+    assert "Says they are not safe at home tonight" in lead.locator("ol.chronology").inner_text()
+    lead.close()
+    moderator = _sign_in(browser, live, "mod")
+    moderator.goto(f"{live['url']}/cases/{case.id}")
+    assert moderator.get_by_text("your visit has been recorded").is_visible()
+    assert "not safe at home" not in moderator.content()
+    moderator.close()
