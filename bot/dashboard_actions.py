@@ -16,7 +16,7 @@ from bot.audit import record
 from bot.auth import APPROVERS, MODERATORS, safe_target
 from bot.dashboard_base import actor, check_case_access, haven, mark_first_action
 from bot.db import session_scope
-from bot.models import Item, ReplyDraft, utcnow
+from bot.models import Case, Item, ReplyDraft, utcnow
 
 bp = Blueprint("moderate", __name__)
 
@@ -92,6 +92,37 @@ def hide_or_unhide(item_id: int, kind: str) -> ResponseReturnValue:
         action_id = action.id
     enqueue_action(ctx.enqueuer, action_id)  # type: ignore[arg-type]
     flash(f"Comment will be {kind}d.", "info")
+    return _back()
+
+
+@bp.post("/items/<int:item_id>/delete")
+@login_required
+def delete(item_id: int) -> ResponseReturnValue:
+    """Delete a comment on Meta: only ever an admin's explicit, confirmed decision.
+
+    Never for anything on a safeguarding case: that is evidence, and a risk post is never
+    silenced. Haven's own copy is kept either way.
+    """
+    _require(frozenset({"admin"}))
+    ctx = haven()
+    with session_scope(ctx.engine) as db:
+        item = db.get(Item, item_id) or abort(404)
+        case = db.get(Case, item.case_id) if item.case_id else None
+        if case is not None and case.case_type == "safeguarding":
+            abort(403)
+        if item.channel not in {"fb_comment", "ig_comment"}:
+            flash("Only comments can be deleted.", "error")
+            return _back()
+        if request.form.get("confirm") != "yes":
+            flash("Tick the box to confirm the deletion.", "error")
+            return _back()
+        action = request_action(
+            db, kind="delete", item=item, key=f"delete:{item.id}", requested_by=actor()
+        )
+        mark_first_action(db, [item_id], utcnow())
+        action_id = action.id
+    enqueue_action(ctx.enqueuer, action_id)  # type: ignore[arg-type]
+    flash("Comment will be deleted on Meta. Haven keeps its record.", "info")
     return _back()
 
 

@@ -22,6 +22,8 @@ DONE = dict.fromkeys(WHO, 302)  # done, then back to the page (anonymous: sent t
 APPROVERS_ONLY = DONE | {"moderator": 403}
 SAFEGUARDING_ONLY = DONE | {"moderator": 403, "admin": 403}
 AUDITORS = ALL | {"moderator": 403}
+ADMIN_ONLY = DONE | {"moderator": 403, "safeguarding_lead": 403, "safeguarding_deputy": 403}
+NOBODY = dict.fromkeys(WHO[1:], 403) | {"anonymous": 302}
 
 # (method, path, form, expected by role); {support}, {sg} and the rest are filled in below.
 MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
@@ -46,6 +48,8 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
     ("POST", "/items/{support_item}/unhide", {}, DONE),
     ("POST", "/items/{sg_item}/hide", {}, SAFEGUARDING_ONLY),
     ("POST", "/items/{support_item}/review", {}, DONE),
+    ("POST", "/items/{support_item}/delete", {"confirm": "yes"}, ADMIN_ONLY),
+    ("POST", "/items/{sg_item}/delete", {"confirm": "yes"}, NOBODY),  # evidence is never deleted
     ("POST", "/items/{sg_item}/review", {}, SAFEGUARDING_ONLY),
     ("POST", "/items/{support_item}/case", {"case_type": "support"}, DONE),
     ("POST", "/cases/{support}/notes", {"note": "JW, called back"}, DONE),

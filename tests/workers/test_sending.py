@@ -314,3 +314,20 @@ def _approve_again(app: Flask, action_id: int) -> int:
         draft.status = "approved"
         session.add(draft)
     return action_id
+
+
+@responses.activate
+def test_a_deletion_an_admin_asked_for_is_carried_out_once(live_app: Flask) -> None:
+    from bot.actions import request_action
+
+    item = _comment_with_drafts(live_app, "Cheap followers here, DM me")
+    with session_scope(live_app.extensions["haven"].engine) as session:
+        action = request_action(
+            session, kind="delete", item=item, key=f"delete:{item.id}", requested_by="user:1"
+        )
+        action_id = action.id
+    responses.delete(f"{GRAPH}/{COMMENT}", json={"success": True})
+    assert _perform(live_app, action_id) == "done"
+    assert _perform(live_app, action_id) == "done"
+    assert [c.request.method for c in responses.calls] == ["DELETE"]
+    assert _row(live_app, Item, item.id).text  # Haven keeps its own record
