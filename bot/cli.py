@@ -166,6 +166,11 @@ def users() -> None:
     """Dashboard users."""
 
 
+def _new_password(from_stdin: bool) -> str:
+    """The password typed on stdin, or a strong one made here (printed once by the caller)."""
+    return sys.stdin.readline().rstrip("\n") if from_stdin else secrets.token_urlsafe(12)
+
+
 @users.command("add")
 @CONFIG_OPTION
 @click.argument("name")
@@ -179,7 +184,7 @@ def users_add(config_path: str | None, name: str, role: str, password_stdin: boo
 
     settings = _settings(config_path)
     engine = make_engine(settings.database_url)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
+    password = _new_password(password_stdin)
     try:
         with session_scope(engine) as session:
             create_user(session, name, password, role)
@@ -201,7 +206,7 @@ def users_reset_password(config_path: str | None, name: str, password_stdin: boo
     from bot.auth import find_user, set_password
 
     engine = make_engine(_settings(config_path).database_url)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
+    password = _new_password(password_stdin)
     try:
         with session_scope(engine) as session:
             user = find_user(session, name)

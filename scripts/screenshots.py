@@ -21,18 +21,13 @@ import time
 from pathlib import Path
 
 import pyotp
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))  # for tests.browser: one way of starting Chromium everywhere
+
+from tests.browser import chromium  # noqa: E402
+
 PATTERNS = {
     "url": r"dashboard: (http://\S+)",
     "admin": r"login: admin / (\S+)",
@@ -89,10 +84,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as instance:
         process, demo = start_demo(Path(instance))
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-                )
+            with chromium() as browser:
                 lead = sign_in(browser, demo, "lead", 1280)
                 shots = {"queue-lead": "/", "cases": "/cases", "case-safeguarding": "/cases/2",
                          "check-a-post": "/check", "response-times": "/response-times"}  # fmt: skip
@@ -101,7 +93,6 @@ def main() -> None:
                     lead.screenshot(path=str(args.out / f"{name}.png"))
                 admin_phone = sign_in(browser, demo, "admin", 390)
                 admin_phone.screenshot(path=str(args.out / "queue-admin-phone.png"))
-                browser.close()
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=20)

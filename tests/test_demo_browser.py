@@ -20,19 +20,8 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from tests.browser import CHROMIUM, chromium
 from tests.helpers import REPO, service_unavailable
-
-CHROMIUM = "/usr/bin/chromium"
-# Chromium's own background traffic is refused on this closed network; keep it quiet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _free_port() -> int:
@@ -97,12 +86,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         service_unavailable(f"Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _sign_in(browser, url: str, credentials: str, key: str | None = None):  # type: ignore[no-untyped-def]

@@ -22,9 +22,9 @@ from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.tasks import LocalEnqueuer
+from tests.browser import CHROMIUM, chromium
 from tests.dashboard.support import HELP, PASSWORD, PII, RISK, add_user, case_of, comment, message
 from tests.helpers import make_settings, service_unavailable
-from tests.test_demo_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("HAVEN_SCREENSHOTS", "/tmp/haven-shots"))
@@ -63,12 +63,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         service_unavailable(f"Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _password(browser: Any, url: str, name: str, width: int = 1280) -> Any:
