@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import sys
 import threading
@@ -102,7 +103,13 @@ def check_config(config_path: str | None) -> None:
         ruleset = load_ruleset(settings.config.rules)
     except RuleError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{settings.summary()}; {len(ruleset.rules)} rules")
+    alerts = settings.config.alerts
+    missing = [name for name in alerts.env_names() if not os.environ.get(name)]
+    if missing:
+        raise click.ClickException(
+            f"alerts: these environment variables are not set: {', '.join(missing)}"
+        )
+    click.echo(f"{settings.summary()}; {len(ruleset.rules)} rules; {alerts.summary()}")
 
 
 @main.command("init-db")

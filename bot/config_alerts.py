@@ -208,6 +208,19 @@ class Alerts(Section):
                     raise ValueError(f"{where}: no channel called {channel!r}")
         return self
 
+    def env_names(self) -> list[str]:
+        """Environment variables the configured channels read their secrets from."""
+        names = [self.email.password_env] if self.email.enabled else []
+        for hook in self.webhooks:
+            names += [hook.url_env, hook.secret_env]
+        return sorted({n for n in names if n})
+
+    def summary(self) -> str:
+        """What is on, and whether the safeguarding lead can be reached outside the dashboard."""
+        lead = "yes" if self.has_contacts("safeguarding_lead") else "ONLY ON THE DASHBOARD"
+        email = "on" if self.email.enabled else "off"
+        return f"alerts: email {email}, {len(self.webhooks)} webhook(s), lead reachable: {lead}"
+
     def webhook(self, name: str) -> WebhookChannel | None:
         return next((w for w in self.webhooks if w.name == name), None)
 

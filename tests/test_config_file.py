@@ -116,8 +116,24 @@ def test_check_config_prints_a_summary_or_the_fault(tmp_path: Path) -> None:
     )
     assert good.exit_code == 0, good.output
     assert good.output.startswith("ok: ") and "rules" in good.output
+    assert "lead reachable: ONLY ON THE DASHBOARD" in good.output  # no channel set up yet
     bad = runner.invoke(
         main, ["check-config", "--config", str(_write(tmp_path, "queue: 3\n"))], env=_env(tmp_path)
     )
     assert bad.exit_code == 1
     assert "queue" in bad.output
+
+
+def test_check_config_names_a_missing_alert_secret(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = _write(
+        tmp_path,
+        "alerts:\n  email: {enabled: true, host: smtp.example.org, username: haven,"
+        " password_env: HAVEN_SMTP_PASSWORD}\n",
+    )
+    result = CliRunner().invoke(main, ["check-config", "--config", str(path)], env=_env(tmp_path))
+    assert result.exit_code == 1
+    assert "HAVEN_SMTP_PASSWORD" in result.output
