@@ -62,7 +62,10 @@ def demo_settings(config_path: str | None, environ: dict[str, str] | None = None
     ]
     meta["dry_run"] = True
     dashboard = {**base.config.dashboard.model_dump(), "secure_cookies": False}
-    return load_settings(config_path, env, overrides={"meta": meta, "dashboard": dashboard})
+    # Links in the demo's alerts point at the demo itself, whatever port it runs on.
+    alerts = {**base.config.alerts.model_dump(), "dashboard_url": f"http://127.0.0.1:{base.port}"}
+    overrides = {"meta": meta, "dashboard": dashboard, "alerts": alerts}
+    return load_settings(config_path, env, overrides=overrides)
 
 
 def reset_demo_users(settings: Settings) -> dict[str, str]:
