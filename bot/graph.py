@@ -20,8 +20,8 @@ from bot.graph_errors import (
     SentCheck,
     check_response,
     error_from_transport,
-    match_sent,
 )
+from bot.graph_sent import find_sent
 from bot.graph_usage import Usage
 
 __all__ = ["GraphCall", "GraphClient", "GraphError", "SentCheck", "Usage", "validate_api_version"]
@@ -229,44 +229,10 @@ class GraphClient:
         kind "private_reply": target_id = the comment; FB can_reply_privately, IG unknown.
         since: aware datetime of the idempotency record; older look-alikes are ignored.
         """
-        self._check_platform(account_id, platform)
-        _id(target_id, "target_id")
-        facebook = platform == "facebook"
-        if kind == "private_reply":
-            if not facebook:
-                return SentCheck(None, detail="no Instagram read-back; a resend gets 10900 if sent")
-            fake = {"id": target_id, "can_reply_privately": True}
-            params = {"fields": "can_reply_privately"}
-            result = self._call("GET", account_id, f"/{target_id}", params=params, fake=fake)
-            if _get(result, "can_reply_privately") is True:
-                return SentCheck(False, detail="can_reply_privately is true")
-            # Not true also means "older than 7 days" or user settings: cannot tell them apart.
-            return SentCheck(None, detail="can_reply_privately is not true")
-        if kind == "comment_reply":
-            key = "message" if facebook else "text"
-            path = f"/{target_id}/comments" if facebook else f"/{target_id}/replies"
-            params = {"fields": f"id,{key},from,{'created_time' if facebook else 'timestamp'}"}
-            if facebook:  # newest first, so a reply sent moments ago is on the first page
-                params.update(order="reverse_chronological", limit="100")
-            result = self._call("GET", account_id, path, params=params, fake={"data": []})
-            more = bool(_get(_get(result, "paging"), "next"))
-            return match_sent(_get(result, "data"), key, text, since=since, more=more)
-        if kind == "message":
-            node = f"/{account_id}" if facebook else "/me"
-            params = {
-                "platform": "messenger" if facebook else "instagram",
-                "user_id": target_id,
-                "fields": "messages.limit(20){id,message,from,created_time}",
-            }
-            result = self._call("GET", account_id, f"{node}/conversations", params=params, fake={})
-            threads = _get(result, "data")
-            items = [
-                m
-                for t in (threads if isinstance(threads, list) else [])
-                for m in (_get(_get(t, "messages"), "data") or [])
-            ]
-            return match_sent(items, "message", text, since=since, exclude_author=target_id)
-        raise ValueError(f"kind {kind!r} must be comment_reply, private_reply or message")
+        return find_sent(
+            self, account_id, kind=kind, target_id=target_id, text=text, platform=platform,
+            since=since,
+        )  # fmt: skip
 
     # -- internals ---------------------------------------------------------------------------
 
