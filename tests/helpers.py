@@ -109,6 +109,15 @@ def page_comment(
     }
 
 
+def die_with_parent() -> None:
+    """For Popen's preexec_fn: if the test run itself is killed, Linux stops this worker too,
+    so no worker is left listening on the shared test Redis for the next run."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def stop_process(process: Any, timeout: float = 10) -> bytes | None:
     """Stop a worker process however it is doing: a leftover worker listening on the shared
     test Redis would take the next test's jobs against a database that no longer exists."""
@@ -122,6 +131,30 @@ def stop_process(process: Any, timeout: float = 10) -> bytes | None:
         process.kill()
         output, _ = process.communicate()
     return output
+
+
+def stop_leftovers(config_path: str) -> None:
+    """Stop any process still running with this test's HAVEN_CONFIG.
+
+    rq's scheduler runs in a child process of the worker, in a session of its own: when a test
+    kills a worker with SIGKILL, the scheduler outlives it and nothing else would stop it.
+    """
+    import os
+    import signal
+
+    marker = f"HAVEN_CONFIG={config_path}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone already, or not ours to read
+            continue
+        if marker in environ.split(b"\0"):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def write_config(tmp_path: Path, **meta: Any) -> Path:

@@ -21,6 +21,7 @@ from bot.config import Settings, load_settings
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import Case, Finding, Item, ReplyDraft
 from tests.helpers import (
+    die_with_parent,
     environ_for_tests,
     page_comment,
     signed_post,
@@ -53,6 +54,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flas
             env={**os.environ, **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
     app.config["WTF_CSRF_ENABLED"] = False
     yield app, settings

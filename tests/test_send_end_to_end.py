@@ -26,9 +26,11 @@ from bot.config import load_settings
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import OutboundAction, ReplyDraft, utcnow
 from tests.helpers import (
+    die_with_parent,
     environ_for_tests,
     page_comment,
     signed_post,
+    stop_leftovers,
     stop_process,
     write_config,
 )
@@ -62,6 +64,7 @@ class Stack:
             env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )
         self.workers.append(worker)
         return worker
@@ -95,6 +98,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, meta: MetaStandIn) -> 
     yield running
     for worker in running.workers:
         stop_process(worker)
+    stop_leftovers(env["HAVEN_CONFIG"])
     if request.param == "embedded":
         app.extensions["haven"].enqueuer.stop()
     app.extensions["haven"].engine.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -34,7 +33,14 @@ from tests.alerts.conftest import (
     assert_content_free,
 )
 from tests.alerts.servers import SMTPServer, WebhookReceiver
-from tests.helpers import environ_for_tests, page_comment, signed_post, write_config
+from tests.helpers import (
+    die_with_parent,
+    environ_for_tests,
+    page_comment,
+    signed_post,
+    stop_process,
+    write_config,
+)
 
 
 @pytest.fixture
@@ -60,10 +66,10 @@ def production(
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
     yield AlertStack(app, settings), log_path
-    worker.send_signal(signal.SIGTERM)
-    worker.wait(timeout=20)
+    stop_process(worker)
     app.extensions["haven"].engine.dispose()
     app.extensions["haven"].enqueuer.connection.close()
 
