@@ -12,14 +12,11 @@ import threading
 import click
 from sqlmodel import Session, select
 
+from bot.cli_rules import CONFIG_OPTION, classify, rules
 from bot.config import ConfigError, Settings, load_settings
 from bot.context import build_context, install
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import ROLES, Finding, Item
-
-CONFIG_OPTION = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), help="config.yaml to use."
-)
 
 
 def _settings(config_path: str | None) -> Settings:
@@ -253,11 +250,5 @@ def demo(config_path: str | None) -> None:
     run_demo(config_path)
 
 
-def _register_rule_commands() -> None:
-    from bot.cli_rules import classify, rules
-
-    main.add_command(classify)
-    main.add_command(rules)
-
-
-_register_rule_commands()
+main.add_command(classify)
+main.add_command(rules)

@@ -29,6 +29,10 @@ from rules import (
 )
 from rules.model import CHANNELS
 
+# Every `haven` command that reads config.yaml takes it the same way (bot/cli.py uses this too).
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="config.yaml to use."
+)
 TEXT_COLUMNS = ("text", "message", "comment", "body", "content", "comment_text")
 
 
@@ -93,13 +97,7 @@ def message_from_json(obj: Any) -> Message:
 
 
 @click.command("classify")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="config.yaml to read the rules: section from.",
-)
+@CONFIG_OPTION
 def classify(config_path: str | None) -> None:
     """Classify JSONL messages from stdin; one JSONL result per input line, in order."""
     ruleset = _load_or_exit(config_path)
@@ -177,13 +175,7 @@ def rules() -> None:
 
 @rules.command("test")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="config.yaml to read the rules: section from.",
-)
+@CONFIG_OPTION
 @click.option(
     "--channel",
     type=click.Choice(sorted(CHANNELS)),

@@ -109,6 +109,17 @@ def page_comment(
     }
 
 
+def use_production_services(env: dict[str, str], postgres_url: str, redis_url: str) -> None:
+    """Point a test's environment at PostgreSQL and Redis, with the schema migrated, as
+    `haven init-db` does before a production release."""
+    from bot.db import make_engine, upgrade
+
+    env.update(DATABASE_URL=postgres_url, REDIS_URL=redis_url)
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    engine.dispose()
+
+
 def die_with_parent() -> None:
     """For Popen's preexec_fn: if the test run itself is killed, Linux stops this worker too,
     so no worker is left listening on the shared test Redis for the next run."""

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from bot.app import create_app
 from bot.auth import create_user
 from bot.config import Settings, load_settings
-from bot.db import make_engine, session_scope, upgrade
+from bot.db import session_scope
 from bot.models import Case, Finding, Item, ReplyDraft
 from tests.helpers import (
     die_with_parent,
@@ -26,6 +26,7 @@ from tests.helpers import (
     page_comment,
     signed_post,
     stop_process,
+    use_production_services,
     write_config,
 )
 
@@ -41,11 +42,9 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flas
     env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(write_config(tmp_path)))
     worker = None
     if request.param == "production":
-        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-        env["REDIS_URL"] = request.getfixturevalue("redis_url")
-        schema_engine = make_engine(env["DATABASE_URL"])
-        upgrade(schema_engine)
-        schema_engine.dispose()
+        use_production_services(
+            env, request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url")
+        )
     settings = load_settings(None, env)
     app = create_app(settings)
     if request.param == "production":

@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.auth import create_user
 from bot.auth_totp import enrol
 from bot.config import load_settings
-from bot.db import make_engine, session_scope, upgrade
+from bot.db import session_scope
 from bot.models import OutboundAction, ReplyDraft, utcnow
 from tests.helpers import (
     die_with_parent,
@@ -32,6 +32,7 @@ from tests.helpers import (
     signed_post,
     stop_leftovers,
     stop_process,
+    use_production_services,
     write_config,
 )
 from tests.meta_standin import MetaStandIn
@@ -85,11 +86,9 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, meta: MetaStandIn) -> 
         tmp_path, HAVEN_CONFIG=str(write_config(tmp_path, dry_run=False)), META_GRAPH_URL=meta.url
     )
     if request.param == "production":
-        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-        env["REDIS_URL"] = request.getfixturevalue("redis_url")
-        engine = make_engine(env["DATABASE_URL"])
-        upgrade(engine)
-        engine.dispose()
+        use_production_services(
+            env, request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url")
+        )
     app = create_app(load_settings(None, env))
     app.config["WTF_CSRF_ENABLED"] = False
     running = Stack(app, env)

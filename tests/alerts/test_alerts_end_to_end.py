@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from bot.app import create_app
 from bot.config import load_settings
-from bot.db import make_engine, session_scope, upgrade
+from bot.db import session_scope
 from bot.models import utcnow
 from bot.models_alerts import Escalation
 from bot.tasks import TICK
@@ -39,6 +39,7 @@ from tests.helpers import (
     page_comment,
     signed_post,
     stop_process,
+    use_production_services,
     write_config,
 )
 
@@ -52,10 +53,7 @@ def production(
     config_path = tmp_path / "alerts-config.yaml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
     env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(config_path), HOOK_SECRET=HOOK_SECRET)
-    env.update(DATABASE_URL=postgres_url, REDIS_URL=redis_url)
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    engine.dispose()
+    use_production_services(env, postgres_url, redis_url)
     settings = load_settings(None, env)
     app = create_app(settings)
     app.config["WTF_CSRF_ENABLED"] = False
