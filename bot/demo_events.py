@@ -10,6 +10,11 @@ from typing import Any
 DEMO_PAGE_ID = "104000000000001"
 DEMO_IG_ID = "17841400000000001"
 POST = f"{DEMO_PAGE_ID}_900000000000001"
+# Jo asks for help in comment 1; the demo sends Haven's private reply (a dry run) and Jo
+# answers "yes please" in Messenger. In a dry run no recipient id comes back from Meta, so
+# the commenter's own id stands in for it (workers/consent.py): Jo's DM comes from that id.
+JO = ("6000000000000042", "Jo Walker")
+JO_COMMENT = "900000000000001_700000000000001"
 
 
 def _comment(n: int, author: tuple[str, str], text: str, at: int, **extra: Any) -> dict[str, Any]:
@@ -58,7 +63,7 @@ def demo_deliveries(now: int) -> list[dict[str, Any]]:
     """About a dozen deliveries as Meta would send them, timed in the last hour before `now`."""
     t = now - 3600
     jo, sam, ana = (
-        ("6000000000000042", "Jo Walker"),
+        JO,
         ("6000000000000043", "Sam Ellis"),
         (
             "6000000000000044",
@@ -199,3 +204,8 @@ def demo_deliveries(now: int) -> list[dict[str, Any]]:
             t + 95,
         ),
     ]
+
+
+def demo_consent_reply(now: int) -> dict[str, Any]:
+    """Jo's answer to the private reply that asked for consent, sent once that reply has gone."""
+    return _dm(JO[0], "m_demo_consent_1", "Yes please, that would really help", now * 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rules.consent import HAVEN_PAYLOAD_PREFIX
 from webhooks.events_common import (
     as_dict,
     as_list,
@@ -21,7 +22,7 @@ _IGNORED_EVENTS = {
     "reaction": "message reactions are not moderated",
     "read": "read receipts carry no content",
     "delivery": "delivery receipts carry no content",
-    "postback": "button taps are not moderated (Haven sends no buttons)",
+    "postback": "taps on buttons Haven did not send are not moderated",
     "referral": "referrals (ads, m.me links) carry no user text",
     "optin": "opt-ins carry no user text",
     "account_linking": "account linking carries no user text",
@@ -48,6 +49,8 @@ def parse_messaging(event: object, ctx: EntryContext, raw: dict | None = None) -
         return _message_edit(event, stored, channel, ctx)
     if "message" in event:
         return _message(event, stored, channel, ctx)
+    if _haven_postback(event):
+        return _postback(event, stored, channel, ctx)
     for key, reason in _IGNORED_EVENTS.items():
         if key in event:
             return Ignored(f"{channel}.{key}", reason)
@@ -98,6 +101,56 @@ def _message(event: dict, stored: dict, channel: str, ctx: EntryContext) -> Outc
         raw=stored,
         app_id=clean_id(message.get("app_id")),
         metadata=clean_text(message.get("metadata")),
+        # A tapped quick reply arrives as a message: its title as text, and this payload.
+        payload=clean_text(as_dict(message.get("quick_reply")).get("payload")),
+    )
+
+
+def _haven_postback(event: dict) -> bool:
+    """A tap on one of Haven's own buttons (the consent question's); others are ignored."""
+    payload = clean_text(as_dict(event.get("postback")).get("payload")) or ""
+    return payload.startswith(HAVEN_PAYLOAD_PREFIX)
+
+
+def _postback(event: dict, stored: dict, channel: str, ctx: EntryContext) -> Outcome:
+    """A tapped postback button (Messenger, Instagram): the button's title and its payload.
+
+    Kept as a message from the person, so an answer given by a button is read like one typed.
+    """
+    postback = event.get("postback")
+    if not isinstance(postback, dict):
+        return Unknown("postback is not an object", stored)
+    payload = clean_text(postback.get("payload"))
+    author_id, thread_id, from_page = _participants(event, ctx, is_echo=False)
+    if payload is None or author_id is None:
+        return Unknown("postback without payload or sender", stored)
+    # Newer postbacks carry a mid; older Messenger ones do not, and are told apart by sender,
+    # time and payload (a redelivery repeats all three).
+    mid = clean_id(postback.get("mid"))
+    external_id = mid or "postback:" + content_version(
+        author_id, epoch_part(event.get("timestamp")), payload
+    )
+    return InboundItem(
+        platform="facebook" if channel == "fb_dm" else "instagram",
+        channel=channel,
+        verb="add",
+        account_id=ctx.account_id,
+        external_id=external_id,
+        post_id=None,
+        parent_id=None,
+        thread_id=thread_id,
+        author_id=author_id,
+        author_name=None,
+        author_username=None,
+        text=clean_text(postback.get("title")),
+        attachments=(),
+        created_at=first_time(event.get("timestamp"), ctx.entry_time),
+        is_echo=False,
+        from_page=from_page,
+        standby=ctx.standby,
+        delivery_key=delivery_key(channel, "postback", external_id),
+        raw=stored,
+        payload=payload,
     )
 
 

@@ -57,6 +57,8 @@ class InboundItem:
     metadata: str | None = None
     # Instagram comments: FEED, REELS, STORY, AD, LIVE... (Live allows no public reply).
     media_product_type: str | None = None
+    # Messages: the payload of a tapped quick reply or postback button.
+    payload: str | None = None
 
 
 @dataclass(frozen=True)

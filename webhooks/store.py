@@ -81,6 +81,7 @@ def _row(item: InboundItem, event_id: int, known: bool) -> dict[str, object]:
         "app_id": _clean(item.app_id, 64),
         "send_metadata": _clean(item.metadata, 1000),
         "media_product_type": _clean(item.media_product_type, 20),
+        "button_payload": _clean(item.payload, 1000),
     }
 
 
