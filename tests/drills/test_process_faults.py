@@ -1,0 +1,184 @@
+"""Drills: a worker killed with SIGKILL mid-job, PostgreSQL restarted mid-burst, and the web
+process restarted mid-burst, each on `haven serve` (gunicorn) + `haven worker` + `haven tick`.
+
+A webhook is answered 200 only once its delivery is committed; anything else (a 5xx, a refused
+or dropped connection) Meta delivers again, which the drill does after the fault. In the end
+every delivery is stored once and processed once.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.db import make_engine
+from bot.models import Item
+from tests.drills.checks import (
+    Delivery,
+    assert_no_text_in_logs,
+    assert_nothing_lost_or_doubled,
+    burst,
+    post,
+    post_all,
+    stored_ids,
+    unfinished,
+    warm_up,
+)
+from tests.drills.services import (
+    HavenProcesses,
+    PrivateCluster,
+    PrivateRedis,
+    drill_config,
+    free_port,
+    wait_until,
+)
+from tests.helpers import environ_for_tests, stop_leftovers, use_production_services
+
+pytestmark = pytest.mark.drill
+
+
+def _stack(tmp_path: Path, database_url: str, redis: PrivateRedis) -> HavenProcesses:
+    config = str(drill_config(tmp_path))
+    env = environ_for_tests(tmp_path, HAVEN_CONFIG=config, PORT=str(free_port()))
+    use_production_services(env, database_url, redis.url)
+    return HavenProcesses(env, tmp_path)
+
+
+@pytest.fixture
+def running(
+    request: pytest.FixtureRequest, tmp_path: Path, private_redis: PrivateRedis
+) -> Iterator[tuple[HavenProcesses, Engine]]:
+    """The stack on the drill's own PostgreSQL cluster (which it may restart), or on a fresh
+    database of the shared server for drills that leave PostgreSQL alone."""
+    if getattr(request, "param", "shared") == "own":
+        database_url = request.getfixturevalue("private_cluster").url
+    else:
+        database_url = request.getfixturevalue("postgres_url")
+    processes = _stack(tmp_path, database_url, private_redis)
+    engine = make_engine(database_url)
+    try:
+        processes.start_web()
+        processes.start_worker()
+        processes.start_tick()
+        yield processes, engine
+    finally:
+        processes.stop_all()
+        stop_leftovers(processes.env["HAVEN_CONFIG"])
+        engine.dispose()
+
+
+def _in_processing(engine: Engine) -> list[int]:
+    with Session(engine) as session:
+        return list(session.exec(select(Item.id).where(Item.status == "processing")).all())
+
+
+def _send_in_background(
+    port: int, deliveries: list[Delivery], answers: list[str]
+) -> threading.Thread:
+    def send() -> None:
+        answers.extend(post_all(port, deliveries, 4, pause=0.02))
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    return sender
+
+
+def _redeliver_until_stored(port: int, deliveries: list[Delivery], answers: list[str]) -> int:
+    """What Meta does with a webhook not answered 200: send it again (here, at once)."""
+    again = [d for d, answer in zip(deliveries, answers, strict=True) if answer != "200"]
+    for delivery in again:
+        assert wait_until(lambda d=delivery: post(port, d.body) == "200", 60, "a redelivery")
+    return len(again)
+
+
+def test_worker_killed_mid_job_loses_and_repeats_nothing(
+    running: tuple[HavenProcesses, Engine],
+) -> None:
+    processes, engine = running
+    expected = warm_up(processes.port, engine)
+    deliveries = burst(150, "k")
+    expected |= {d.external_id for d in deliveries}
+    answers: list[str] = []
+    sender = _send_in_background(processes.port, deliveries, answers)
+    killed_holding: list[int] = []
+    for _ in range(10):  # until a kill lands while the worker holds an item
+        wait_until(lambda: _in_processing(engine), 60, "the worker to be busy", every=0.002)
+        processes.workers[-1].send_signal(signal.SIGKILL)
+        processes.workers[-1].wait(timeout=10)
+        killed_holding = _in_processing(engine)
+        processes.start_worker()
+        if killed_holding:
+            break
+    assert killed_holding, "no kill landed in the middle of a job"
+    sender.join(120)
+    assert answers == ["200"] * len(deliveries)
+    wait_until(lambda: unfinished(engine) == 0, 120, "the sweep to reclaim the killed job")
+    assert_nothing_lost_or_doubled(engine, expected)
+    assert_no_text_in_logs(processes.log_text())
+    with Session(engine) as session:
+        for item_id in killed_holding:
+            assert session.get(Item, item_id).attempts == 2  # reclaimed once, judged once
+
+
+@pytest.mark.parametrize("running", ["own"], indirect=True)
+def test_postgres_restarted_mid_burst(
+    running: tuple[HavenProcesses, Engine], private_cluster: PrivateCluster
+) -> None:
+    processes, engine = running
+    expected = warm_up(processes.port, engine)
+    deliveries = burst(200, "p")
+    expected |= {d.external_id for d in deliveries}
+    answers: list[str] = []
+    sender = _send_in_background(processes.port, deliveries, answers)
+    wait_until(lambda: sum(stored_ids(engine).values()) >= 50, 60, "the burst to be under way")
+    private_cluster.stop("fast")  # every connection dropped, as in a restart or failover
+    time.sleep(2)
+    private_cluster.start()
+    sender.join(120)
+    engine.dispose()  # the test's own pooled connections died with the server
+    _assert_no_false_acknowledgement(engine, deliveries, answers)
+    assert set(answers) - {"200"}, "PostgreSQL was down, yet every webhook was answered 200"
+    _redeliver_until_stored(processes.port, deliveries, answers)
+    wait_until(lambda: unfinished(engine) == 0, 120, "every stored item to be processed")
+    assert_nothing_lost_or_doubled(engine, expected)
+    assert_no_text_in_logs(processes.log_text())
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "killed"])
+def test_web_restarted_mid_burst(running: tuple[HavenProcesses, Engine], how: int) -> None:
+    processes, engine = running
+    expected = warm_up(processes.port, engine)
+    deliveries = burst(200, "g")
+    expected |= {d.external_id for d in deliveries}
+    answers: list[str] = []
+    sender = _send_in_background(processes.port, deliveries, answers)
+    wait_until(lambda: sum(stored_ids(engine).values()) >= 60, 60, "the burst to be under way")
+    processes.stop_web(how)
+    time.sleep(1)
+    processes.start_web()
+    sender.join(120)
+    _assert_no_false_acknowledgement(engine, deliveries, answers)
+    _redeliver_until_stored(processes.port, deliveries, answers)
+    wait_until(lambda: unfinished(engine) == 0, 120, "every stored item to be processed")
+    assert_nothing_lost_or_doubled(engine, expected)
+    assert_no_text_in_logs(processes.log_text())
+
+
+def _assert_no_false_acknowledgement(
+    engine: Engine, deliveries: list[Delivery], answers: list[str]
+) -> None:
+    """200 means stored; anything else must be a 5xx or a failed connection, never a 4xx
+    (which Meta would not retry)."""
+    stored = stored_ids(engine)
+    for delivery, answer in zip(deliveries, answers, strict=True):
+        if answer == "200":
+            assert stored[delivery.external_id] == 1, "answered 200 but not stored"
+        else:
+            assert not answer.isdigit() or answer.startswith("5"), answer
