@@ -8,72 +8,47 @@ import itertools
 import logging
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import requests
 
 from bot.graph_errors import (
-    UNKNOWN,
     GraphError,
     SentCheck,
     check_response,
     error_from_transport,
 )
 from bot.graph_sent import find_sent
+from bot.graph_shapes import (
+    _DRY_DEFAULTS,
+    FB_COMMENT_FIELDS,
+    IG_COMMENT_FIELDS,
+    METADATA_MAX_CHARS,
+    PLATFORMS,
+    GraphCall,
+    SentMessage,
+    check_id,
+    check_text,
+    get_field,
+    quick_reply_buttons,
+    require_key,
+    require_success,
+    validate_api_version,
+)
 from bot.graph_usage import Usage
 
-__all__ = ["GraphCall", "GraphClient", "GraphError", "SentCheck", "Usage", "validate_api_version"]
+__all__ = [
+    "GraphCall",
+    "GraphClient",
+    "GraphError",
+    "SentCheck",
+    "SentMessage",
+    "Usage",
+    "validate_api_version",
+]
 
 log = logging.getLogger(__name__)
-
-PLATFORMS = ("facebook", "instagram")
-MIN_API_MAJOR = 24
-# Meta ids are digits and underscores; IG ids can be base64-ish. A "/", "?" or "&" from a
-# webhook value would rewrite the request path, so anything else is refused.
-_ID = re.compile(r"[A-Za-z0-9_.:=-]{1,200}")
-METADATA_MAX_CHARS = 1000  # Send API limit on `metadata`
-FB_COMMENT_FIELDS = (
-    "id,message,from,created_time,parent{id},attachment,is_hidden,can_hide,"
-    "can_reply_privately,permalink_url"
-)
-IG_COMMENT_FIELDS = "id,text,username,from,timestamp,media,parent_id,hidden,like_count"
-# Dry-run answers for reads: "nothing has happened yet".
-_DRY_DEFAULTS = {"can_reply_privately": True, "can_hide": True, "is_hidden": False, "hidden": False}
-
-
-def validate_api_version(version: str) -> str:
-    """Return version if it is "vNN.N" with NN >= 24 (Meta silently remaps expired versions)."""
-    match = re.fullmatch(r"v(\d{2,3})\.(\d{1,2})", version or "")
-    if not match or int(match.group(1)) < MIN_API_MAJOR:
-        raise ValueError(f"Graph API version {version!r} must look like 'v24.0', v24 or newer")
-    return version
-
-
-def _id(value: str, name: str) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise ValueError(f"{name} {value!r} is not a Graph object id")
-    return value
-
-
-def _text(text: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("message text is empty")
-    return text
-
-
-@dataclass(frozen=True)
-class GraphCall:
-    """One Graph request as a dry run records it (never the token or proof)."""
-
-    method: str
-    path: str
-    params: dict[str, Any]
-    body: dict[str, Any] | None
-    account_id: str
-    host: str = ""
-    as_json: bool = False
 
 
 class GraphClient:
@@ -125,21 +100,38 @@ class GraphClient:
         self._check_platform(account_id, platform)
         # IG threads one level deep: replying to a reply attaches to the top-level comment.
         edge = "comments" if platform == "facebook" else "replies"
-        path = f"/{_id(comment_id, 'comment_id')}/{edge}"
+        path = f"/{check_id(comment_id, 'comment_id')}/{edge}"
         fake = {"id": f"dry_run_{next(self._fake_ids)}"}
-        result = self._call("POST", account_id, path, data={"message": _text(text)}, fake=fake)
-        return self._require(result, "id", account_id)
+        result = self._call("POST", account_id, path, data={"message": check_text(text)}, fake=fake)
+        return require_key(result, "id", account_id)
 
     def send_private_reply(
         self, account_id: str, comment_id: str, text: str, *, platform: str, post: bool = False
     ) -> str:
         """Send the single private reply Meta allows per comment / FB visitor post."""
+        sent = self.private_reply(account_id, comment_id, text, platform=platform, post=post)
+        return sent.message_id
+
+    def private_reply(
+        self,
+        account_id: str,
+        comment_id: str,
+        text: str,
+        *,
+        platform: str,
+        post: bool = False,
+        quick_replies: Sequence[tuple[str, str]] = (),
+    ) -> SentMessage:
+        """As send_private_reply, with quick-reply buttons, and who received it."""
         self._check_platform(account_id, platform)
         if post and platform != "facebook":
             raise ValueError("post=True is for Facebook visitor posts only")
         key = "post_id" if post else "comment_id"
-        body = {"recipient": {key: _id(comment_id, key)}, "message": {"text": _text(text)}}
-        return self._send(account_id, platform, body)
+        message: dict[str, Any] = {"text": check_text(text)}
+        if quick_replies:
+            message["quick_replies"] = quick_reply_buttons(quick_replies)
+        body = {"recipient": {key: check_id(comment_id, key)}, "message": message}
+        return self._send_full(account_id, platform, body)
 
     def send_message(
         self,
@@ -149,16 +141,19 @@ class GraphClient:
         *,
         platform: str,
         metadata: str | None = None,
+        quick_replies: Sequence[tuple[str, str]] = (),
     ) -> str:
         """Send a DM inside the 24 h window; metadata comes back on the echo to correlate it."""
         self._check_platform(account_id, platform)
-        message = {"text": _text(text)}
+        message: dict[str, Any] = {"text": check_text(text)}
+        if quick_replies:
+            message["quick_replies"] = quick_reply_buttons(quick_replies)
         if metadata is not None:
             if len(metadata) > METADATA_MAX_CHARS:
                 raise ValueError(f"metadata is longer than {METADATA_MAX_CHARS} characters")
             message["metadata"] = metadata
         # RESPONSE only: outside the window Meta answers 10/2018278 (kind outside_window).
-        recipient = {"id": _id(recipient_id, "recipient_id")}
+        recipient = {"id": check_id(recipient_id, "recipient_id")}
         body = {"recipient": recipient, "messaging_type": "RESPONSE", "message": message}
         return self._send(account_id, platform, body)
 
@@ -168,12 +163,12 @@ class GraphClient:
         """Hide or unhide a comment (idempotent on Meta's side)."""
         self._check_platform(account_id, platform)
         data = {"is_hidden" if platform == "facebook" else "hide": "true" if hidden else "false"}
-        self._post_success(account_id, f"/{_id(comment_id, 'comment_id')}", data)
+        self._post_success(account_id, f"/{check_id(comment_id, 'comment_id')}", data)
 
     def delete_comment(self, account_id: str, comment_id: str) -> None:
         """Delete a comment (explicit human action only); already gone -> kind parameter."""
-        path = f"/{_id(comment_id, 'comment_id')}"
-        self._require_success(self._call("DELETE", account_id, path, fake={"success": True}))
+        path = f"/{check_id(comment_id, 'comment_id')}"
+        require_success(self._call("DELETE", account_id, path, fake={"success": True}))
 
     def get_comment(
         self,
@@ -188,14 +183,14 @@ class GraphClient:
         default = FB_COMMENT_FIELDS if platform == "facebook" else IG_COMMENT_FIELDS
         wanted = list(fields) if fields else default.split(",")
         fake = {"id": comment_id, **{f: _DRY_DEFAULTS[f] for f in wanted if f in _DRY_DEFAULTS}}
-        path, params = f"/{_id(comment_id, 'comment_id')}", {"fields": ",".join(wanted)}
+        path, params = f"/{check_id(comment_id, 'comment_id')}", {"fields": ",".join(wanted)}
         result = self._call("GET", account_id, path, params=params, fake=fake)
         return dict(result) if isinstance(result, Mapping) else {}
 
     def subscribed_apps(self, account_id: str) -> list[dict[str, Any]]:
         """List the apps (with subscribed_fields) installed on a Page or IG-login account."""
         path = self._subscription_path(account_id)
-        data = _get(self._call("GET", account_id, path, fake={"data": []}), "data")
+        data = get_field(self._call("GET", account_id, path, fake={"data": []}), "data")
         return [dict(i) for i in data if isinstance(i, Mapping)] if isinstance(data, list) else []
 
     def subscribe_app(self, account_id: str, fields: Sequence[str]) -> None:
@@ -237,6 +232,9 @@ class GraphClient:
     # -- internals ---------------------------------------------------------------------------
 
     def _send(self, account_id: str, platform: str, body: dict[str, Any]) -> str:
+        return self._send_full(account_id, platform, body).message_id
+
+    def _send_full(self, account_id: str, platform: str, body: dict[str, Any]) -> SentMessage:
         # FB: the Page node. IG: /me, because with Facebook Login the token is the linked Page's
         # (the IG account id is not the node) and with Instagram Login `me` is the IG user.
         path = f"/{account_id}/messages" if platform == "facebook" else "/me/messages"
@@ -245,18 +243,20 @@ class GraphClient:
             "message_id": f"m_dry_run_{next(self._fake_ids)}",
         }
         result = self._call("POST", account_id, path, json_body=body, fake=fake)
-        return self._require(result, "message_id", account_id)
+        message_id = require_key(result, "message_id", account_id)
+        recipient = get_field(result, "recipient_id")
+        return SentMessage(message_id, str(recipient) if recipient else None)
 
     def _post_success(self, account_id: str, path: str, data: dict[str, str]) -> None:
         result = self._call("POST", account_id, path, data=data, fake={"success": True})
-        self._require_success(result)
+        require_success(result)
 
     def _subscription_path(self, account_id: str) -> str:
         # IG-login accounts subscribe via /me on graph.instagram.com; for an IG account on
         # Facebook Login pass the linked Page id instead.
         if account_id in self.instagram_login_accounts:
             return "/me/subscribed_apps"
-        return f"/{_id(account_id, 'account_id')}/subscribed_apps"
+        return f"/{check_id(account_id, 'account_id')}/subscribed_apps"
 
     def _check_platform(self, account_id: str, platform: str) -> None:
         if platform not in PLATFORMS:
@@ -275,7 +275,7 @@ class GraphClient:
         json_body: dict[str, Any] | None = None,
         fake: Any = None,
     ) -> Any:
-        _id(account_id, "account_id")
+        check_id(account_id, "account_id")
         # Checked in dry run too: a missing token must show up during the first week.
         token = self._tokens.get(account_id)
         if not token:
@@ -344,22 +344,3 @@ class GraphClient:
             *(err.ambiguous, err.fbtrace_id),
         )
         return err
-
-    @staticmethod
-    def _require(result: Any, key: str, account_id: str) -> str:
-        value = _get(result, key)
-        if isinstance(value, str) and value:
-            return value
-        # Meta said 2xx, so the action probably happened even though its id is unreadable.
-        message = f"2xx response without {key!r}"
-        raise GraphError(message, kind=UNKNOWN, ambiguous=True, account_id=account_id)
-
-    @staticmethod
-    def _require_success(result: Any) -> None:
-        if _get(result, "success") is not True:
-            raise GraphError("Graph answered without success=true", kind=UNKNOWN)
-
-
-def _get(value: Any, key: str) -> Any:
-    """value[key] when value is a mapping, else None (Graph bodies are not trusted to be dicts)."""
-    return value.get(key) if isinstance(value, Mapping) else None

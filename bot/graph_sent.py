@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.graph_errors import SentCheck, match_sent
+from bot.graph_shapes import check_id, get_field
 
 if TYPE_CHECKING:
     from bot.graph import GraphClient
@@ -26,10 +27,9 @@ def find_sent(
     since: datetime | None = None,
 ) -> SentCheck:
     """See GraphClient.find_sent_message."""
-    from bot.graph import _get, _id  # the client imports this module: import at call time
 
     client._check_platform(account_id, platform)
-    _id(target_id, "target_id")
+    check_id(target_id, "target_id")
     facebook = platform == "facebook"
     if kind == "private_reply":
         if not facebook:
@@ -37,7 +37,7 @@ def find_sent(
         fake = {"id": target_id, "can_reply_privately": True}
         params = {"fields": "can_reply_privately"}
         result = client._call("GET", account_id, f"/{target_id}", params=params, fake=fake)
-        if _get(result, "can_reply_privately") is True:
+        if get_field(result, "can_reply_privately") is True:
             return SentCheck(False, detail="can_reply_privately is true")
         # Not true also means "older than 7 days" or user settings: cannot tell them apart.
         return SentCheck(None, detail="can_reply_privately is not true")
@@ -48,8 +48,8 @@ def find_sent(
         if facebook:  # newest first, so a reply sent moments ago is on the first page
             params.update(order="reverse_chronological", limit="100")
         result = client._call("GET", account_id, path, params=params, fake={"data": []})
-        more = bool(_get(_get(result, "paging"), "next"))
-        return match_sent(_get(result, "data"), key, text, since=since, more=more)
+        more = bool(get_field(get_field(result, "paging"), "next"))
+        return match_sent(get_field(result, "data"), key, text, since=since, more=more)
     if kind == "message":
         node = f"/{account_id}" if facebook else "/me"
         params = {
@@ -58,11 +58,11 @@ def find_sent(
             "fields": "messages.limit(20){id,message,from,created_time}",
         }
         result = client._call("GET", account_id, f"{node}/conversations", params=params, fake={})
-        threads = _get(result, "data")
+        threads = get_field(result, "data")
         items = [
             m
             for t in (threads if isinstance(threads, list) else [])
-            for m in (_get(_get(t, "messages"), "data") or [])
+            for m in (get_field(get_field(t, "messages"), "data") or [])
         ]
         return match_sent(items, "message", text, since=since, exclude_author=target_id)
     raise ValueError(f"kind {kind!r} must be comment_reply, private_reply or message")
