@@ -5,13 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format services serve clean
+.PHONY: demo test test-drills lint format services serve clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Haven needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,semantic]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -33,6 +33,10 @@ format: $(STAMP)
 
 test: $(STAMP) services lint
 	$(BIN)/pytest -q
+
+# The failure drills and property tests alone (docs/reliability.md); `make test` runs them too.
+test-drills: $(STAMP) services
+	$(BIN)/pytest -q -m drill tests/drills
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from semantic_report import semantic_tables  # noqa: E402
 
 from rules import Message, load_ruleset  # noqa: E402
 
@@ -231,7 +234,7 @@ def fmt(x: float) -> str:
     return f"{x:.2f}"
 
 
-def render(results: list[FileResult], data_dir: Path) -> str:
+def render(results: list[FileResult], data_dir: Path, extra: list[str] | None = None) -> str:
     out = [
         START,
         "",
@@ -278,6 +281,8 @@ def render(results: list[FileResult], data_dir: Path) -> str:
         lens = sorted(res.fn_lengths)
         med = lens[len(lens) // 2] if lens else 0
         out.append(f"| `{res.name}` | {tps} | {fps} | {med} |")
+    if extra:
+        out += ["", *extra]
     out += ["", END]
     return "\n".join(out)
 
@@ -298,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--misses", type=int, default=0, help="print N misses per file (tune half)")
     parser.add_argument("--only", default="", help="substring filter on file names")
+    parser.add_argument("--no-semantic", action="store_true", help="rules alone only")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found (../shared/eval is not available here)")
@@ -322,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
             print("   MISS ", text.replace("\n", " ")[:300])
         for rules_hit, text in res.false_alarms:
             print("   FALSE", rules_hit, "|", text.replace("\n", " ")[:300])
-    block = render(results, args.data)
+    extra = None if args.no_semantic else semantic_tables(args.data, family_for)
+    block = render(results, args.data, extra)
     if not args.no_write and not args.only:
         write_doc(args.out, block)
         print(f"wrote {args.out}")

@@ -14,7 +14,9 @@ Redis is not reachable; `--quick` is a smoke run of well under a minute.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import json
 import shlex
 import shutil
@@ -27,9 +29,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import docblock  # noqa: E402
 import ingest_procs as cpu  # noqa: E402
 import ingest_stacks as stacks  # noqa: E402
-from ingest_report import Row, code_state, conclusions, loadavg, machine, table  # noqa: E402
+from ingest_report import (  # noqa: E402
+    SUSTAINED_P99_MS,
+    Row,
+    code_state,
+    conclusions,
+    loadavg,
+    machine,
+    table,
+)
 from loadgen import StepResult, make_deliveries, percentile, run_step  # noqa: E402
 
 WEBHOOK_PATH = "/webhooks/meta"
@@ -44,27 +55,42 @@ def run_stack(stack: stacks.Stack, args: argparse.Namespace, nonce: int) -> list
     )  # fmt: skip
     run_step("127.0.0.1", stack.port, WEBHOOK_PATH, warm, 50.0, connections=args.connections)
     _drain(stack, args.drain_wait)
-    rows: list[Row] = []
-    for step, rate in enumerate(args.rates):
-        if stack.processes is not None:
-            stack.processes.check_alive()
-        count = max(1, round(rate * args.duration))
-        tag = f"{nonce:04d}{step:02d}"  # digits, so comment ids keep Meta's all-digit form
-        deliveries = make_deliveries(count, page_id=stacks.PAGE_ID, secret=stack.secret, tag=tag)
-        procs = stack.processes
-        groups = (procs.pids("web"), procs.pids("worker")) if procs else (set(), set())
-        before = cpu.snapshot(*groups)
-        result = run_step(
-            "127.0.0.1", stack.port, WEBHOOK_PATH, deliveries, rate,
-            connections=args.connections, timeout=args.timeout,
-        )  # fmt: skip
-        used = cpu.share(before, cpu.snapshot(*groups))
-        rows.append(_check(stack, result, {d.external_id for d in deliveries}, args))
-        rows[-1].cpu = used.cell()
-        # CPU per request is what contention on a shared machine distorts least.
-        rows[-1].web_cpu_ms = used.web * used.wall * 1000 / max(1, result.ok)
-        print(f"  {stack.name} {rate:g}/s: {_summary(rows[-1])}", file=sys.stderr)
+    rows = [_step(stack, args, rate, step, nonce) for step, rate in enumerate(args.rates)]
+    # The rising rates bracket the ceiling; halving the gap between the highest rate that
+    # held and the lowest that did not then finds it to within a few requests a second.
+    for step in range(len(rows), len(rows) + args.refine):
+        held = [r.rate for r in rows if r.sustained and r.p99 < SUSTAINED_P99_MS]
+        failed = [r.rate for r in rows if r.rate > max(held, default=0)]
+        if not held or not failed:
+            break
+        low, high = max(held), min(failed)
+        rate = round((low + high) / 2 / 10) * 10
+        if rate <= low or rate >= high:
+            break
+        rows.append(_step(stack, args, rate, step, nonce))
     return rows
+
+
+def _step(stack: stacks.Stack, args: argparse.Namespace, rate: float, step: int, nonce: int) -> Row:
+    if stack.processes is not None:
+        stack.processes.check_alive()
+    count = max(1, round(rate * args.duration))
+    tag = f"{nonce:04d}{step:02d}"  # digits, so comment ids keep Meta's all-digit form
+    deliveries = make_deliveries(count, page_id=stacks.PAGE_ID, secret=stack.secret, tag=tag)
+    procs = stack.processes
+    groups = (procs.pids("web"), procs.pids("worker")) if procs else (set(), set())
+    before = cpu.snapshot(*groups)
+    result = run_step(
+        "127.0.0.1", stack.port, WEBHOOK_PATH, deliveries, rate,
+        connections=args.connections, timeout=args.timeout,
+    )  # fmt: skip
+    used = cpu.share(before, cpu.snapshot(*groups))
+    row = _check(stack, result, {d.external_id for d in deliveries}, args)
+    row.cpu = used.cell()
+    # CPU per request is what contention on a shared machine distorts least.
+    row.web_cpu_ms = used.web * used.wall * 1000 / max(1, result.ok)
+    print(f"  {stack.name} {rate:g}/s: {_summary(row)}", file=sys.stderr)
+    return row
 
 
 def _check(
@@ -134,6 +160,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: 50 and 200 req/s, 3 s")
     parser.add_argument("--stack", choices=("both", "production", "embedded"), default="both")
     parser.add_argument("--rates", help="comma-separated req/s (default 50,100,200,400,800)")
+    parser.add_argument(
+        "--refine", type=int, default=0,
+        help="extra steps halving the gap above the highest rate that held (default 0)",
+    )  # fmt: skip
     parser.add_argument("--duration", type=float, help="seconds per rate (default 12)")
     parser.add_argument("--warmup", type=float, help="s at 50 req/s first (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
@@ -146,13 +176,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-db", type=int, default=12, help="dedicated Redis db, flushed")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--logs", type=Path, help="copy the server and worker logs here")
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
     default_rates = "50,200" if args.quick else "50,100,200,400,800"
     args.rates = [float(r) for r in (args.rates or default_rates).split(",")]
     args.duration = args.duration or (3.0 if args.quick else 12.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.drain_wait = args.drain_wait if args.drain_wait is not None else (2 if args.quick else 30)
-    if len(args.rates) > 50:  # ids carry the step as two digits
+    if len(args.rates) + args.refine > 50 or args.refine < 0:  # ids carry the step in 2 digits
         parser.error("at most 50 rates per run")
     if not all(0 < r <= 5000 for r in args.rates) or not 0 < args.duration <= 120:
         parser.error("rates must be in (0, 5000] req/s and --duration in (0, 120] s")
@@ -196,8 +227,28 @@ def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+class _Tee(io.StringIO):
+    """Everything printed, kept as well, for the generated block in docs/benchmarks.md."""
+
+    def write(self, text: str) -> int:
+        sys.__stdout__.write(text)
+        return super().write(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.write_docs:
+        return _main(args)
+    tee = _Tee()
+    with contextlib.redirect_stdout(tee):
+        status = _main(args)
+    if status == 0:
+        body = tee.getvalue().replace("## Ingest benchmark\n", "", 1).strip()
+        docblock.write_block("ingest", body, "## Webhook ingest at rising rates (issue 10)")
+    return status
+
+
+def _main(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     started = datetime.datetime.now(datetime.UTC)
     print("## Ingest benchmark\n")

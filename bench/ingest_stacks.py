@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from cryptography.fernet import Fernet
 from ingest_procs import BenchError, Processes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +107,7 @@ class Stack:
     sqlite_path: Path | None = None
     logs: list[Path] = field(default_factory=list)
     processes: Processes | None = None
+    env: dict[str, str] = field(default_factory=dict)  # what its processes were started with
 
     def _query(self, sql: str) -> list[tuple]:
         if self.sqlite_path is not None:
@@ -151,6 +153,8 @@ def _environment(workdir: Path, port: int, secret: str, **extra: str) -> dict[st
         "SECRET_KEY": secrets.token_hex(32),
         "META_APP_SECRET": secret,
         "META_VERIFY_TOKEN": secrets.token_hex(8),
+        # Texts are encrypted at rest: a fresh key per stack, shared by its web and workers.
+        "HAVEN_DATA_KEYS": Fernet.generate_key().decode("ascii"),
         "BENCH_TOKEN": "bench-token-not-real",
         # dry_run stays on (copied config); this makes doubly sure nothing can reach Meta.
         "META_GRAPH_URL": "http://127.0.0.1:9",
@@ -227,6 +231,7 @@ def production_stack(
             database_url=url,
             logs=[workdir / "web.log"] + [workdir / f"worker{n}.log" for n in range(rq_workers)],
             processes=procs,
+            env=env,
         )
     finally:
         procs.stop_all()
@@ -257,6 +262,7 @@ def embedded_stack(workdir: Path, *, use_cli: bool) -> Iterator[Stack]:
             sqlite_path=sqlite_path,
             logs=[workdir / "serve.log"],
             processes=procs,
+            env=env,
         )
     finally:
         procs.stop_all()

@@ -126,6 +126,7 @@ class StepResult:
     reconnects: int = 0
     not_sent: int = 0  # still due when the step's time bound ran out
     elapsed: float = 0.0  # first due time to last answer
+    t0_wall: float = 0.0  # request k was due at t0_wall + k / rate (time.time() seconds)
 
     @property
     def errors(self) -> int:
@@ -171,6 +172,8 @@ def run_step(
     lock = threading.Lock()
     cursor = iter(range(len(deliveries)))
     t0 = time.perf_counter() + 0.2  # time for every thread to be waiting before the first send
+    # The same instant on the wall clock, which other processes' row timestamps share.
+    result.t0_wall = time.time() + (t0 - time.perf_counter())
     last_answer = [t0]
 
     def worker() -> None:

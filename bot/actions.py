@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.audit import record
-from bot.models import Item, OutboundAction, ReplyDraft, utcnow
+from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
 from bot.tasks import Enqueuer, job_id
 
 PERFORM_ACTION = "workers.jobs.perform_action"
@@ -88,3 +88,18 @@ def approve_draft(
 def enqueue_action(enqueuer: Enqueuer, action_id: int, *, attempts: int = 0) -> None:
     """Ask for an action to be carried out; see `job_id` for why attempts are in the id."""
     enqueuer.enqueue(PERFORM_ACTION, action_id, job_id=job_id("action", action_id, attempts))
+
+
+def resume_account(session: Session, account_id: str, *, actor: str) -> bool:
+    """Send again on a page paused after Meta refused its token; False if it was not paused.
+
+    Replies approved meanwhile waited as pending actions; the next tick sends them, each once.
+    Renew the token (and restart the workers, which read it at start) before resuming.
+    """
+    state = session.get(AccountState, account_id)
+    if state is None or state.paused_at is None:
+        return False
+    record(session, actor, "account.resumed", "account", account_id, reason=state.paused_reason)
+    state.paused_at, state.paused_reason = None, None
+    session.add(state)
+    return True

@@ -13,7 +13,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from bot import alerts_views, auth, dashboard
 from bot.config import Settings, dashboard_secret_key, load_settings
 from bot.context import JobContext, build_context, install
+from bot.crypto import require_keys
 from bot.db import upgrade
+from bot.semantic import announce
 from bot.tasks import Enqueuer
 
 csrf = CSRFProtect()
@@ -31,6 +33,7 @@ def create_app(
     for PostgreSQL, where `haven init-db` runs once per release instead.
     """
     settings = settings or load_settings()
+    require_keys(settings)  # gunicorn calls this directly (Procfile `web`), not through the CLI
     app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
     secure = settings.config.dashboard.secure_cookies
     app.config.update(
@@ -49,6 +52,7 @@ def create_app(
         upgrade(context.engine)
     install(context)
     app.extensions["haven"] = context
+    announce(settings.config.rules.semantic)  # rules alone when the extra is absent: say so
 
     csrf.init_app(app)
     auth.init_app(app)

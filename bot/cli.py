@@ -10,20 +10,28 @@ import sys
 import threading
 
 import click
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.cli_rules import CONFIG_OPTION, classify, rules
+from bot.cli_security import audit, keys
 from bot.config import ConfigError, Settings, load_settings
 from bot.context import build_context, install
+from bot.crypto import DataKeyError, install_from_settings, require_keys
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import ROLES, Finding, Item
+from bot.privacy_cli import retention, subject
 
 
-def _settings(config_path: str | None) -> Settings:
+def _settings(config_path: str | None, *, need_keys: bool = False) -> Settings:
     try:
-        return load_settings(config_path)
-    except ConfigError as exc:
+        settings = load_settings(config_path)
+        if need_keys:
+            require_keys(settings)
+    except (ConfigError, DataKeyError) as exc:
         raise click.ClickException(str(exc)) from None
+    install_from_settings(settings)
+    return settings
 
 
 @click.group()
@@ -42,7 +50,7 @@ def serve(config_path: str | None) -> None:
     """Webhooks and dashboard on 127.0.0.1:$PORT (plus queue and timers without REDIS_URL)."""
     from bot.server import HavenServer
 
-    settings = _settings(config_path)
+    settings = _settings(config_path, need_keys=True)
     click.echo(f"Haven on http://127.0.0.1:{settings.port}/  ({settings.summary()})")
     HavenServer(settings).run()
 
@@ -54,9 +62,9 @@ def worker(config_path: str | None, burst: bool) -> None:
     """An rq worker for the jobs (needs REDIS_URL)."""
     import importlib
 
-    from rq import SimpleWorker
+    from bot.tasks import run_rq_worker
 
-    settings = _settings(config_path)
+    settings = _settings(config_path, need_keys=True)
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; `haven serve` runs jobs in-process")
     context = install(build_context(settings))
@@ -67,11 +75,7 @@ def worker(config_path: str | None, burst: bool) -> None:
     # database and the sweep hands it to the next worker.
     importlib.import_module("workers.jobs")
     _ = context.ruleset
-    queue = context.enqueuer.queue  # type: ignore[attr-defined]
-    # The scheduler thread is what runs rq's delayed retries.
-    SimpleWorker([queue], connection=queue.connection, serializer=queue.serializer).work(
-        burst=burst, with_scheduler=True
-    )
+    run_rq_worker(context.enqueuer.queue, burst=burst)  # type: ignore[attr-defined]
 
 
 @main.command()
@@ -81,12 +85,25 @@ def tick(config_path: str | None, once: bool) -> None:
     """Drive the database timers (sweep, deadlines) every few seconds."""
     from bot.ticker import run_ticks, tick_once
 
-    settings = _settings(config_path)
+    settings = _settings(config_path, need_keys=True)
     context = build_context(settings)
     if once:
         tick_once(context.enqueuer)
         return
     run_ticks(context.enqueuer, settings.config.queue.sweep_every_seconds, threading.Event())
+
+
+@main.command("resume-sending")
+@CONFIG_OPTION
+@click.argument("account_id")
+def resume_sending(config_path: str | None, account_id: str) -> None:
+    """Send again on a page paused after Meta refused its token (renew the token first)."""
+    from bot.actions import resume_account
+
+    settings = _settings(config_path)
+    with session_scope(make_engine(settings.database_url)) as session:
+        resumed = resume_account(session, account_id, actor="cli")
+    click.echo(f"sending resumed on {account_id}" if resumed else f"{account_id} was not paused")
 
 
 @main.command("check-config")
@@ -96,9 +113,14 @@ def check_config(config_path: str | None) -> None:
     from rules import RuleError, load_ruleset
 
     settings = _settings(config_path)
+    from bot.semantic import availability
+    from rules.semantic import load_pack
+
     try:
         ruleset = load_ruleset(settings.config.rules)
-    except RuleError as exc:
+        load_pack()
+        semantic = availability(settings.config.rules.semantic)
+    except (RuleError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     alerts = settings.config.alerts
     missing = [name for name in alerts.env_names() if not os.environ.get(name)]
@@ -106,7 +128,10 @@ def check_config(config_path: str | None) -> None:
         raise click.ClickException(
             f"alerts: these environment variables are not set: {', '.join(missing)}"
         )
-    click.echo(f"{settings.summary()}; {len(ruleset.rules)} rules; {alerts.summary()}")
+    click.echo(
+        f"{settings.summary()}; {len(ruleset.rules)} rules; "
+        f"semantic stage {semantic.reason}; {alerts.summary()}"
+    )
 
 
 @main.command("init-db")
@@ -126,6 +151,13 @@ def items(config_path: str | None, as_json: bool, limit: int | None) -> None:
     """Every stored inbound item, oldest first: what arrived and what Haven found."""
     settings = _settings(config_path)
     engine = make_engine(settings.database_url)
+    try:
+        _list_items(engine, as_json, limit)
+    except DataKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _list_items(engine: Engine, as_json: bool, limit: int | None) -> None:
     with Session(engine) as session:
         query = select(Item).order_by(Item.id.desc() if limit else Item.id)
         rows = session.exec(query.limit(limit) if limit else query).all()
@@ -252,3 +284,7 @@ def demo(config_path: str | None) -> None:
 
 main.add_command(classify)
 main.add_command(rules)
+main.add_command(keys)
+main.add_command(audit)
+main.add_command(subject)
+main.add_command(retention)

@@ -10,6 +10,7 @@ import collections
 import csv
 import io
 import json
+import select
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import click
 
 from bot.config import ConfigError, load_settings
+from bot.semantic import detection_ruleset
 from rules import (
     Attachment,
     Finding,
@@ -25,9 +27,9 @@ from rules import (
     RuleError,
     RuleSet,
     categories_of,
-    load_ruleset,
 )
 from rules.model import CHANNELS
+from rules.semantic import evaluate_many
 
 # Every `haven` command that reads config.yaml takes it the same way (bot/cli.py uses this too).
 CONFIG_OPTION = click.option(
@@ -37,25 +39,30 @@ TEXT_COLUMNS = ("text", "message", "comment", "body", "content", "comment_text")
 
 
 def _ruleset(config_path: str | None = None) -> RuleSet:
-    """The running bot's ruleset: the `rules:` section of its validated config.yaml."""
-    return load_ruleset(load_settings(config_path).config.rules)
+    """The running bot's ruleset: the `rules:` section of its validated config.yaml, with the
+    semantic stage when it is installed and enabled."""
+    return detection_ruleset(load_settings(config_path).config.rules)
 
 
 def _load_or_exit(config_path: str | None) -> RuleSet:
     try:
         return _ruleset(config_path)
-    except (ConfigError, RuleError, ValueError, OSError) as exc:
+    except (ConfigError, RuleError, ValueError, OSError, RuntimeError) as exc:
         raise click.ClickException(f"cannot load rules: {exc}") from exc
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "category": finding.category,
         "rule": finding.rule,
         "severity": finding.severity,
         "score": finding.score,
         "span": list(finding.span) if finding.span else None,
     }
+    if finding.explanation is not None:
+        # An extra key (DESIGN's keys are unchanged): why the semantic stage fired.
+        out["explanation"] = finding.explanation.as_json()
+    return out
 
 
 def message_from_json(obj: Any) -> Message:
@@ -98,32 +105,65 @@ def message_from_json(obj: Any) -> Message:
 
 @click.command("classify")
 @CONFIG_OPTION
-def classify(config_path: str | None) -> None:
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Lines classified together at most (the semantic stage embeds them in one call); "
+    "default 32, or 1 when stdin is a terminal. A batch is answered as soon as no more input "
+    "is waiting, so a program writing one line and waiting for its answer is never stalled.",
+)
+def classify(config_path: str | None, batch: int | None) -> None:
     """Classify JSONL messages from stdin; one JSONL result per input line, in order."""
     ruleset = _load_or_exit(config_path)
     stream = sys.stdin  # CliRunner and pipes both provide it; click 8.5 deprecates get_text_stream
+    size = batch or (1 if stream.isatty() else 32)
+    pending: list[str] = []
     for line in stream:
-        if not line.strip():
-            continue
-        out: dict[str, Any]
+        if line.strip():
+            pending.append(line)
+        if len(pending) >= size or (pending and not _more_waiting(stream)):
+            _classify_lines(ruleset, pending)
+            pending = []
+    _classify_lines(ruleset, pending)
+
+
+def _more_waiting(stream: Any) -> bool:
+    """Whether more input can be read at once (a pipe being filled); True when unknown."""
+    try:
+        ready, _, _ = select.select([stream], [], [], 0)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return True  # no file descriptor (tests' in-memory stdin): batch by size and EOF
+    return bool(ready)
+
+
+def _classify_lines(ruleset: RuleSet, lines: list[str]) -> None:
+    parsed: list[tuple[Any, Message | None, str | None]] = []  # (id, message, error)
+    for line in lines:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            out = {"id": None, "error": f"invalid JSON: {exc.msg}"}
+            parsed.append((None, None, f"invalid JSON: {exc.msg}"))
+            continue
+        ident = obj.get("id") if isinstance(obj, dict) else None
+        try:
+            parsed.append((ident, message_from_json(obj), None))
+        except ValueError as exc:
+            parsed.append((ident, None, str(exc)))
+    found = iter(evaluate_many(ruleset, [m for _, m, _ in parsed if m is not None]))
+    for ident, message, error in parsed:
+        out: dict[str, Any]
+        if message is None:
+            out = {"id": ident, "error": error}
         else:
-            ident = obj.get("id") if isinstance(obj, dict) else None
-            try:
-                findings = ruleset.evaluate(message_from_json(obj))
-            except ValueError as exc:
-                out = {"id": ident, "error": str(exc)}
-            else:
-                out = {
-                    "id": ident,
-                    "categories": categories_of(findings),
-                    "findings": [finding_json(f) for f in findings],
-                }
+            findings = next(found)
+            out = {
+                "id": ident,
+                "categories": categories_of(findings),
+                "findings": [finding_json(f) for f in findings],
+            }
         click.echo(json.dumps(out, ensure_ascii=False))
-        sys.stdout.flush()
+    sys.stdout.flush()
 
 
 def _rows(path: Path) -> Iterator[tuple[str, str]]:
@@ -205,7 +245,9 @@ def rules_test(
                 samples[f.rule].append(
                     {"id": ident, "excerpt": _excerpt(text, f.span), "score": f.score}
                 )
-    by_rule = {r.id: r for r in ruleset.rules}
+    by_rule: dict[str, Any] = {r.id: r for r in ruleset.rules}
+    stage = getattr(ruleset, "stage", None)  # the semantic stage's categories have rule ids too
+    by_rule.update({c.rule: c for c in stage.categories} if stage else {})
     if as_json:
         report = {
             "file": str(file),

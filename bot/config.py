@@ -16,8 +16,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bot.config_alerts import Alerts
+from bot.config_cases import Cases
 from bot.config_dashboard import Dashboard
+from bot.config_privacy import DataProtection
 from bot.config_section import Section as _Section
+from bot.crypto import ENV_NAME as KEYS_ENV
+from bot.crypto import parse_keys
 from rules import RulesConfig
 
 DEFAULT_CONFIG_PATH = "config.yaml"
@@ -77,6 +81,8 @@ class HavenConfig(_Section):
     queue: Queue = Queue()
     dashboard: Dashboard = Dashboard()
     alerts: Alerts = Alerts()
+    cases: Cases = Cases()
+    data_protection: DataProtection = DataProtection()
     rules: RulesConfig = RulesConfig()
 
 
@@ -98,6 +104,8 @@ class Settings(BaseModel):
     instagram_graph_url: str
     port: int
     tokens: dict[str, SecretStr]
+    # HAVEN_DATA_KEYS: Fernet keys for message texts at rest, newest first (bot/crypto.py).
+    data_keys: tuple[SecretStr, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -121,7 +129,8 @@ class Settings(BaseModel):
             f"{' (dry run)' if self.config.meta.dry_run else ''}; "
             f"app secret {'set' if self.meta_app_secret else 'NOT SET'}; "
             f"verify token {'set' if self.meta_verify_token else 'NOT SET'}; "
-            f"missing tokens [{', '.join(missing_tokens)}]"
+            f"missing tokens [{', '.join(missing_tokens)}]; "
+            f"data keys {f'{len(self.data_keys)} set' if self.data_keys else 'NOT SET'}"
         )
 
 
@@ -184,7 +193,15 @@ def _with_environment(
         ).rstrip("/"),
         port=int(port_text),
         tokens=tokens,
+        data_keys=_data_keys(env),
     )
+
+
+def _data_keys(env: Mapping[str, str]) -> tuple[SecretStr, ...]:
+    try:
+        return tuple(SecretStr(k) for k in parse_keys(_env(env, KEYS_ENV)))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def normalise_database_url(url: str) -> str:

@@ -15,10 +15,12 @@ import requests
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings, load_settings
+from bot.crypto import install_from_settings
 from bot.db import make_engine
 from bot.graph import GraphClient
+from bot.semantic import detection_ruleset
 from bot.tasks import Enqueuer, make_enqueuer
-from rules import RuleSet, load_ruleset
+from rules import RuleSet
 
 
 @dataclass
@@ -29,7 +31,8 @@ class JobContext:
 
     @cached_property
     def ruleset(self) -> RuleSet:
-        return load_ruleset(self.settings.config.rules)
+        # The rules plus, when installed, the semantic stage; its model loads once per process.
+        return detection_ruleset(self.settings.config.rules)
 
     @cached_property
     def graph(self) -> GraphClient:
@@ -52,6 +55,7 @@ _install_lock = threading.Lock()
 
 
 def build_context(settings: Settings, enqueuer: Enqueuer | None = None) -> JobContext:
+    install_from_settings(settings)  # every process that builds a context reads and writes text
     engine = make_engine(settings.database_url)
     queue = enqueuer or make_enqueuer(settings.redis_url, settings.config.queue.retry_intervals)
     return JobContext(settings=settings, engine=engine, enqueuer=queue)

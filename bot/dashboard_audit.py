@@ -23,7 +23,7 @@ from bot.models import AuditEntry, User
 
 bp = Blueprint("audit", __name__)
 
-SUBJECT_TYPES = ("case", "item", "draft", "action", "user", "person", "account")
+SUBJECT_TYPES = ("case", "item", "draft", "action", "user", "person_mark", "account")
 WITHHELD = "(withheld: safeguarding)"
 
 

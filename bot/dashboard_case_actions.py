@@ -30,6 +30,7 @@ from bot.dashboard_base import (
 )
 from bot.dashboard_cases import allowed_transitions, may_hold
 from bot.db import session_scope
+from bot.directory_settle import settle_case
 from bot.models import Case, Finding, Item, User, utcnow
 from bot.models_dashboard import CaseEvent
 
@@ -121,6 +122,9 @@ def apply_status(
         "from": previous, "to": target, "event_id": event.id, "outcome": outcome})  # fmt: skip
     if target == "escalated":
         record(db, actor(), "case.escalated", "case", case.id, event_id=event.id)
+    if target == "closed":
+        # A supporter's place is freed the moment the case closes, not at the next tick.
+        settle_case(db, case.id, actor_id=current_user.id, now=now)  # type: ignore[arg-type]
     mark_first_action(db, _item_ids(db, case.id), now)  # type: ignore[arg-type]
     return event
 
@@ -135,6 +139,10 @@ def add_note(case_id: int) -> ResponseReturnValue:
     now = utcnow()
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
+        if not haven().settings.config.cases.free_text_notes:
+            # Minimal notes by default: initials, date, type of support (dashboard_consent.py).
+            flash("Free-text notes are turned off; add a brief note instead.", "error")
+            return _back(case_id)
         event = CaseEvent(case_id=case_id, at=now, actor_id=current_user.id, kind="note", text=text)
         db.add(event)
         case.updated_at = now

@@ -34,10 +34,6 @@ PLATFORMS = ("facebook", "instagram")
 MAX_REASON = 500
 
 
-def _subject(platform: str, author_id: str) -> str:
-    return f"{platform}:{author_id}"
-
-
 @bp.get("/people")
 @login_required
 def marked() -> ResponseReturnValue:
@@ -141,12 +137,12 @@ def removal(platform: str, author_id: str) -> ResponseReturnValue:
                 PersonMark.platform == platform, PersonMark.author_id == author_id
             )
         ).first()
-        subject = _subject(platform, author_id)
         if lift:
             if mark is not None and mark.lifted_at is None:
                 mark.lifted_at, mark.lifted_by = now, current_user.id
                 db.add(mark)
-                record(db, actor(), "person.removal_lifted", "person", subject)
+                # The mark's row id, not the person's Meta id: the audit log cannot be erased.
+                record(db, actor(), "person.removal_lifted", "person_mark", str(mark.id))
             flash("The mark is lifted: their new items are no longer flagged.", "info")
             return back
         if mark is None:
@@ -155,6 +151,7 @@ def removal(platform: str, author_id: str) -> ResponseReturnValue:
         mark.removed_at, mark.removed_by, mark.reason = now, current_user.id, reason
         mark.lifted_at = mark.lifted_by = None
         db.add(mark)
-        record(db, actor(), "person.removal_marked", "person", subject)
+        db.flush()
+        record(db, actor(), "person.removal_marked", "person_mark", str(mark.id))
     flash("Marked as removed from the community: anything new from them is flagged.", "info")
     return back

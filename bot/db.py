@@ -18,6 +18,10 @@ MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the URL; SQLite gets the pragmas a busy single file needs."""
+    # A database error's message otherwise carries the statement's bound values, message
+    # text included, into the traceback that gunicorn and rq log (seen when PostgreSQL
+    # restarted under a burst of webhooks).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -14,22 +14,55 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 import requests
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.audit import record
 from bot.auth import create_user, find_user, set_password
 from bot.auth_totp import enrol
 from bot.config import DEFAULT_INSTANCE_PATH, Settings, load_settings
+from bot.crypto import ENV_NAME as KEYS_ENV
+from bot.crypto import generate_key
 from bot.db import make_engine, session_scope, upgrade
+from bot.demo_consent import play_consent_step, signed_poster
 from bot.demo_events import DEMO_IG_ID, DEMO_PAGE_ID, demo_deliveries
 from bot.models import Item, User
+from bot.models_directory import SupportResource
 from bot.server import HavenServer
 
 DEMO_USERS = (("admin", "admin"), ("lead", "safeguarding_lead"))
+# The demo's support directory: made up, and saying so, so nobody mistakes it for real contacts.
+DEMO_DIRECTORY: tuple[dict[str, Any], ...] = (
+    {"kind": "peer_supporter", "name": "K. (example kinship carer)",
+     "topics": ["kinship_care", "special_guardianship"], "area": "East Suffolk (example)",
+     "capacity": 2, "contact_route": "example: email via the peer support coordinator",
+     "availability": "weekday evenings"},
+    {"kind": "peer_supporter", "name": "J. (example adoptive parent)",
+     "topics": ["adoption", "send", "parenting"], "area": "online (example)", "capacity": 3,
+     "contact_route": "example: message via the coordinator", "availability": "weekends"},
+    {"kind": "peer_supporter", "name": "L. (example foster carer, full)",
+     "topics": ["fostering"], "capacity": 1, "load": 1,
+     "contact_route": "example: email via the coordinator", "availability": "mornings"},
+    {"kind": "group", "name": "Example bereavement circle (online)",
+     "topics": ["bereavement", "mental_health"], "area": "online (example)", "capacity": 12,
+     "contact_route": "example: the group leader, via the coordinator",
+     "availability": "every other Tuesday, 7pm"},
+    {"kind": "service", "name": "Example family law advice line",
+     "topics": ["legal", "kinship_care", "special_guardianship"],
+     "contact_route": "example: https://example.org/family-law (fictional)",
+     "availability": "weekdays 9am to 5pm"},
+    {"kind": "service", "name": "Example domestic abuse helpline",
+     "topics": ["domestic_abuse", "family_crisis"],
+     "contact_route": "example: https://example.org/helpline (fictional)",
+     "availability": "24 hours"},
+)  # fmt: skip
 
 
 def demo_settings(config_path: str | None, environ: dict[str, str] | None = None) -> Settings:
@@ -38,6 +71,9 @@ def demo_settings(config_path: str | None, environ: dict[str, str] | None = None
     for name in ("DATABASE_URL", "REDIS_URL"):  # the demo is the embedded default, always
         env.pop(name, None)
     env.setdefault("META_APP_SECRET", secrets.token_hex(16))
+    if not _has_data_keys(env):
+        # A key for this run only, kept nowhere: run_demo starts the demo database afresh.
+        env[KEYS_ENV] = generate_key()
     # A dry run still wants a token per account (so a missing one shows in a charity's first
     # week); the demo's pages are made up, and so are their tokens. Nothing reaches Meta.
     env["DEMO_PAGE_TOKEN"] = env["DEMO_IG_TOKEN"] = "demo-token-not-sent-anywhere"
@@ -82,6 +118,18 @@ def reset_demo_users(settings: Settings) -> dict[str, str]:
             else:
                 set_password(session, existing, passwords[name])
     return passwords
+
+
+def seed_directory(engine: Engine) -> int:
+    """Fill an empty support directory with the demo's made-up entries; returns how many."""
+    with session_scope(engine) as session:
+        if session.exec(select(SupportResource.id).limit(1)).first() is not None:
+            return 0
+        for entry in DEMO_DIRECTORY:
+            session.add(SupportResource(**entry))
+        record(session, "demo", "directory.seeded", "support_resource", None,
+               entries=len(DEMO_DIRECTORY))  # fmt: skip
+    return len(DEMO_DIRECTORY)
 
 
 def enrol_demo_second_factors(settings: Settings) -> dict[str, str]:
@@ -162,11 +210,28 @@ def _load_and_announce(settings: Settings, passwords: dict[str, str], keys: dict
         f"{sys.executable} -c \"import pyotp; print(pyotp.TOTP('KEY').now())\""
     )
     click.echo("Stop with Ctrl-C.")
+    # Once someone approves Jo's private reply, Jo answers "yes please" (bot/demo_consent.py).
+    consent = play_consent_step(settings, signed_poster(base_url, secret))
+    click.echo(f"demo: Jo answered the private reply in Messenger; consent {consent}.")
+
+
+def _has_data_keys(env: Mapping[str, str]) -> bool:
+    return bool(env.get(KEYS_ENV) or env.get(f"{KEYS_ENV}_FILE"))
+
+
+def _start_afresh(settings: Settings) -> None:
+    """Remove the last run's demo database: it was sealed with a key that no longer exists."""
+    database = Path(settings.database_url.removeprefix("sqlite:///"))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        path.unlink(missing_ok=True)
 
 
 def run_demo(config_path: str | None) -> None:
     settings = demo_settings(config_path)
+    if not _has_data_keys(os.environ):
+        _start_afresh(settings)
     passwords = reset_demo_users(settings)
+    seed_directory(make_engine(settings.database_url))
     keys = enrol_demo_second_factors(settings)
     threading.Thread(
         target=_load_and_announce, args=(settings, passwords, keys), name="haven-demo", daemon=True

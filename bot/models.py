@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from bot.crypto import EncryptedText
 
 
 def utcnow() -> datetime:
@@ -48,7 +50,8 @@ class InboundEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     body_sha256: str = Field(max_length=64, unique=True)
     object: str | None = Field(default=None, max_length=40)
-    body: str = Field(sa_column=Column(Text, nullable=False))
+    # What people wrote, and their names, are encrypted at rest (bot/crypto.py).
+    body: str = Field(sa_column=Column(EncryptedText, nullable=False))
     received_at: datetime = Field(default_factory=utcnow)
     item_count: int = 0
     unknown_count: int = 0
@@ -58,6 +61,28 @@ class Item(SQLModel, table=True):
     """One normalised update (a comment, post or message, or an edit or removal of one)."""
 
     __tablename__ = "items"
+    __table_args__ = (
+        # The queue's "reviewed" set, small beside all items (migration 0010): the unreviewed
+        # view anti-joins findings against it and the reviewed view pages down it, both from
+        # the index alone, so neither looks up the item of every finding ever made.
+        Index(
+            "ix_items_reviewed",
+            "reviewed_at",
+            "id",
+            postgresql_where=text("reviewed_at IS NOT NULL"),
+            sqlite_where=text("reviewed_at IS NOT NULL"),
+        ),
+        # The unreviewed view sorts every waiting flagged item by age (and its case's
+        # alerts): these columns in the index spare a row fetch for each (migration 0010).
+        Index(
+            "ix_items_unreviewed",
+            "id",
+            "created_at",
+            "case_id",
+            postgresql_where=text("reviewed_at IS NULL"),
+            sqlite_where=text("reviewed_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="inbound_events.id", index=True)
@@ -69,11 +94,14 @@ class Item(SQLModel, table=True):
     external_id: str = Field(max_length=200, index=True)
     post_id: str | None = Field(default=None, max_length=200)
     parent_id: str | None = Field(default=None, max_length=200)
-    thread_id: str | None = Field(default=None, max_length=200)
+    # Indexed: a conversation's last message from the person opens Meta's 24-hour window,
+    # which the queue and case pages show (a full scan per page at a million items).
+    thread_id: str | None = Field(default=None, max_length=200, index=True)
     author_id: str | None = Field(default=None, max_length=64, index=True)
-    author_name: str | None = Field(default=None, max_length=200)
-    author_username: str | None = Field(default=None, max_length=200)
-    text: str | None = Field(default=None, sa_column=Column(Text))
+    # Encrypted at rest, so never searched in SQL; the webhook still cuts names to 200.
+    author_name: str | None = Field(default=None, sa_column=Column(EncryptedText))
+    author_username: str | None = Field(default=None, sa_column=Column(EncryptedText))
+    text: str | None = Field(default=None, sa_column=Column(EncryptedText))
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime
     # Indexed for the dashboard: the queue's age order and the response-time periods.
@@ -86,6 +114,8 @@ class Item(SQLModel, table=True):
     # metadata our own sends attach, so Haven can tell its own replies from staff's.
     app_id: str | None = Field(default=None, max_length=64)
     send_metadata: str | None = Field(default=None, max_length=1000)
+    # A tap on a quick reply or postback button: the payload Haven put on it (rules/consent.py).
+    button_payload: str | None = Field(default=None, max_length=1000)
     # Instagram FEED, REELS, STORY, AD, LIVE: Live comments take no public reply.
     media_product_type: str | None = Field(default=None, max_length=20)
     # Meta allows one private reply per comment: set once it is spent, by us or by a person.
@@ -123,6 +153,8 @@ class Finding(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set when an edit of the item replaced the text this finding was about; kept as history.
     superseded_at: datetime | None = None
+    # Why a semantic-stage finding fired (nearest prototypes and similarities); null for rules.
+    explanation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Case(SQLModel, table=True):
@@ -164,7 +196,7 @@ class ReplyDraft(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     kind: str = Field(max_length=20)  # public | private | dm
     template: str = Field(max_length=100)
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(EncryptedText, nullable=False))
     status: str = Field(default="draft", max_length=20, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -200,7 +232,11 @@ class AuditEntry(SQLModel, table=True):
 
     __tablename__ = "audit_log"
     # A case's chronology and the audit page look entries up by what they are about.
-    __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_subject", "subject_type", "subject_id"),
+        # Two entries can never follow the same one: the chain cannot fork (bot/audit_chain.py).
+        Index("ix_audit_log_prev_hash", "prev_hash", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
@@ -209,6 +245,10 @@ class AuditEntry(SQLModel, table=True):
     subject_type: str = Field(max_length=40)
     subject_id: str | None = Field(default=None, max_length=200)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # The hash chain; empty only on a row written outside Haven, which `haven audit verify`
+    # then reports.
+    prev_hash: str | None = Field(default=None, max_length=64)
+    entry_hash: str | None = Field(default=None, max_length=64)
 
 
 class OutboundAction(SQLModel, table=True):
@@ -254,4 +294,7 @@ class AccountState(SQLModel, table=True):
 # The tables of the alerts and dashboard subsystems live beside their code; importing them
 # here means `import bot.models` registers every table (Alembic and create_all rely on it).
 import bot.models_alerts  # noqa: E402, F401
+import bot.models_consent  # noqa: E402, F401
 import bot.models_dashboard  # noqa: E402, F401
+import bot.models_directory  # noqa: E402, F401
+import bot.models_privacy  # noqa: E402, F401

@@ -24,6 +24,7 @@ ALERT_KINDS = (
     "account_paused",  # Meta refused a page's token: sending on it is paused
     "reply_deadline",  # a private reply's 7-day window closes within a day
     "digest",  # the weekly digest for the person responsible for content
+    "follow_up",  # a case's follow-up is due: check in with the person (workers/follow_up.py)
 )
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 ESCALATION_STATUSES = ("open", "acknowledged", "stopped")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.crypto import EncryptedText
 from bot.models import utcnow
 
 CASE_EVENT_KINDS = ("status", "note", "assign")
@@ -30,7 +31,8 @@ class CaseEvent(SQLModel, table=True):
     to_status: str | None = Field(default=None, max_length=30)
     assignee_id: int | None = Field(default=None, foreign_key="users.id")
     outcome: str | None = Field(default=None, max_length=200)
-    text: str | None = Field(default=None, sa_column=Column(Text))
+    # Encrypted at rest (bot/crypto.py); `haven keys rotate` may re-seal it, nothing else.
+    text: str | None = Field(default=None, sa_column=Column(EncryptedText))
 
 
 class PersonMark(SQLModel, table=True):
@@ -50,7 +52,7 @@ class PersonMark(SQLModel, table=True):
     author_id: str = Field(max_length=64)
     removed_at: datetime = Field(default_factory=utcnow)
     removed_by: int | None = Field(default=None, foreign_key="users.id")
-    reason: str = Field(max_length=500)
+    reason: str = Field(sa_column=Column(EncryptedText, nullable=False))  # encrypted at rest
     lifted_at: datetime | None = None
     lifted_by: int | None = Field(default=None, foreign_key="users.id")
 

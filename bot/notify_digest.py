@@ -59,8 +59,10 @@ def weekly_facts(
     session: Session, config: HavenConfig, *, since: datetime, until: datetime
 ) -> dict[str, Any]:
     """Counts for the week: what was found, what is still open, which deadlines were missed."""
+    # Messages per category: one message can have several findings of a category (two rules,
+    # or a rule and the semantic stage), and the digest counts what people wrote.
     found = session.exec(
-        select(Finding.category, func.count())
+        select(Finding.category, func.count(func.distinct(Finding.item_id)))
         .where(Finding.created_at >= since, Finding.created_at < until)
         .group_by(Finding.category)
     ).all()

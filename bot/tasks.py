@@ -197,6 +197,39 @@ def enqueue_item(enqueuer: Enqueuer, item_id: int, *, attempts: int = 0) -> None
     enqueuer.enqueue(PROCESS_ITEM, item_id, job_id=job_id("item", item_id, attempts))
 
 
+def run_rq_worker(queue: Any, *, burst: bool = False, wait_seconds: float = 1.0) -> None:
+    """`haven worker`: an rq SimpleWorker with its scheduler (which runs delayed retries).
+
+    rq quits when Redis goes away while a job is finishing. The job's work is committed by
+    then and the sweep re-enqueues whatever Redis lost, so the worker only has to come back:
+    it waits for Redis and starts again, rather than leaving nobody to do the work.
+    """
+    from redis.exceptions import RedisError
+    from rq import SimpleWorker
+    from rq.exceptions import StopRequested
+
+    while True:
+        worker = SimpleWorker([queue], connection=queue.connection, serializer=queue.serializer)
+        try:
+            worker.work(burst=burst, with_scheduler=True)
+        except RedisError as exc:  # raised from rq's own clean-up when Redis is gone
+            log.warning("worker lost Redis (%s)", type(exc).__name__)
+        # rq notes a SIGTERM/SIGINT here (no public accessor): a requested stop is final.
+        if burst or getattr(worker, "_shutdown_requested_date", None) is not None:
+            return
+        log.warning("rq worker stopped unasked; starting again when Redis answers")
+        try:
+            while True:
+                time.sleep(wait_seconds)
+                try:
+                    queue.connection.ping()
+                    break
+                except RedisError:
+                    continue
+        except StopRequested:  # rq's signal handler, still installed: asked to stop meanwhile
+            return
+
+
 def make_enqueuer(redis_url: str | None, retry_intervals: Sequence[int]) -> Enqueuer:
     """The one branch between embedded and production queues."""
     if redis_url:

@@ -97,6 +97,30 @@ class Actions:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """Why a finding of the semantic stage fired, for the moderator who reads it."""
+
+    method: str  # "prototypes" (nearest written examples) or "classifier"
+    score: float  # the stage's similarity or probability, 0..1
+    threshold: float
+    mode: str  # "raise" (may flag on its own) | "strengthen" (only alongside a rule finding)
+    nearest: tuple[tuple[str, float], ...] = ()  # (prototype sentence, cosine similarity)
+    counter: tuple[str, float] | None = None  # the nearest counter-example, for comparison
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "score": self.score,
+            "threshold": self.threshold,
+            "mode": self.mode,
+            "nearest": [{"text": t, "similarity": s} for t, s in self.nearest],
+            "counter": {"text": self.counter[0], "similarity": self.counter[1]}
+            if self.counter
+            else None,
+        }
+
+
+@dataclass(frozen=True)
 class Finding:
     category: str  # "top.sub" from the taxonomy, or "spam" / "complaint"
     rule: str  # rule id, unique across all packs
@@ -107,6 +131,7 @@ class Finding:
     # Every matched span of this rule (the first is `span`); one finding per rule keeps
     # (message, rule) idempotency keys simple while the dashboard can still highlight all.
     spans: tuple[tuple[int, int], ...] = field(default=())
+    explanation: Explanation | None = None  # set by the semantic stage (rules/semantic/)
 
 
 def categories_of(findings: Iterable[Finding]) -> list[str]:

@@ -160,9 +160,12 @@ def _plain(text: str) -> View:
                 ends[-1] = i + 1  # the rest of an HTML entity belongs to its character
             continue
         entity = _ENTITY.match(text, i) if ch == "&" else None
-        if entity is not None:
+        decoded = html.unescape(entity.group(0)) if entity is not None else ""
+        # Only a real entity is read as one: "&Jerry;" is text, and "&notit;" would decode
+        # to "¬it;", which would map its letters onto the "&" instead of what was written.
+        if entity is not None and len(decoded) <= 2 and decoded != entity.group(0):
             # Exports and some APIs keep "&amp;", "&#39;": read them as the character.
-            ch = html.unescape(entity.group(0))
+            ch = decoded
             skip_to = entity.end()
             out = "".join(_norm_char(c) for c in ch)
             if out:

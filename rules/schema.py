@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .model import CATEGORIES, CHANNELS, SAFEGUARDING_TOPS, TAXONOMY
+from .semantic.config import SemanticConfig
 
 BUILTIN_PACKS = (
     "help_request",
@@ -272,6 +273,7 @@ class RulesConfig(_Strict):
     actions: dict[str, ActionsDoc] = Field(default_factory=dict)
     extra_files: list[str] = Field(default_factory=list)
     default_region: str = "GB"  # for phone numbers written without a country code
+    semantic: SemanticConfig = Field(default_factory=SemanticConfig)  # rules/semantic/
 
     @field_validator("packs")
     @classmethod

@@ -18,11 +18,20 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.tasks import LocalEnqueuer
 from tests.helpers import (
+    DATA_KEY,
     POSTGRES_ADMIN_URL,
     REDIS_TEST_URL,
     make_settings,
     service_unavailable,
 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def data_key() -> None:
+    """The test key, also for code that writes message text without building an app first."""
+    from bot.crypto import install_keys
+
+    install_keys([DATA_KEY])
 
 
 @pytest.fixture

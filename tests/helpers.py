@@ -24,6 +24,8 @@ IG_ID = "17841400000000000"
 POSTGRES_ADMIN_URL = os.environ.get(
     "HAVEN_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+# A fixed Fernet key for message texts at rest: tests read what other test processes wrote.
+DATA_KEY = "CQHl6yWM4WFH5IX4PkvfKBwtjwCpNMZF4Qdcx6kREEA="
 REDIS_TEST_URL = os.environ.get("HAVEN_TEST_REDIS", "redis://127.0.0.1:6379/15")
 TEST_ACCOUNTS = [
     {"id": PAGE_ID, "name": "Test page", "platform": "facebook", "token_env": "TEST_PAGE_TOKEN"},
@@ -46,6 +48,7 @@ def environ_for_tests(tmp_path: Path, **extra: str) -> dict[str, str]:
         "META_APP_SECRET": APP_SECRET,
         "META_VERIFY_TOKEN": VERIFY_TOKEN,
         "TEST_PAGE_TOKEN": "page-token-for-tests",
+        "HAVEN_DATA_KEYS": DATA_KEY,
         **extra,
     }
 

@@ -3,7 +3,8 @@
 `responses` cannot reach into another process, so end-to-end tests point META_GRAPH_URL here.
 It answers the calls Haven makes with the documented success shapes, remembers every request,
 lists the replies it has accepted (so Haven can check after an interrupted send), and can be
-told to be slow, which is how a test kills a worker in the middle of a send.
+told to be slow, which is how a test kills a worker in the middle of a send. `faults` scripts
+Meta's bad moments, one per POST in arrival order (see FAULTS).
 """
 
 from __future__ import annotations
@@ -26,11 +27,26 @@ class Request:
     body: dict[str, Any]
 
 
+# What each scripted fault does to the POST it meets: answer 500 without acting; act, then
+# answer 500 (the ambiguous case); act, then answer too late (a client time-out); refuse with
+# 429 and usage headers saying access comes back in a minute; refuse the token (code 190).
+FAULTS = ("500", "500-after", "timeout", "429", "token")
+RATE_LIMITED = {"error": {"message": "Calls to this api have exceeded the rate limit.",
+                          "type": "OAuthException", "code": 32}}  # fmt: skip
+BAD_TOKEN = {"error": {"message": "Error validating access token: the session has been "
+                       "invalidated.", "type": "OAuthException", "code": 190,
+                       "error_subcode": 460}}  # fmt: skip
+SERVER_ERROR = {"error": {"message": "An unexpected error has occurred.", "type": "OAuthException",
+                          "code": 2, "is_transient": True}}  # fmt: skip
+
+
 @dataclass
 class MetaStandIn:
     requests: list[Request] = field(default_factory=list)
     replies: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     delay_seconds: float = 0.0
+    faults: list[str] = field(default_factory=list)
+    timeout_seconds: float = 12.0  # longer than the Graph client waits
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -76,15 +92,34 @@ class MetaStandIn:
         request = Request(method, parts.path, parse_qs(parts.query), body)
         with self._lock:
             self.requests.append(request)
-        status, answer = self._route(request)
-        if method == "POST" and self.delay_seconds:
-            time.sleep(self.delay_seconds)  # the call has reached "Meta" and is being handled
+            fault = self.faults.pop(0) if method == "POST" and self.faults else None
+        headers: dict[str, str] = {}
+        if fault in ("500", "429", "token"):
+            status, answer = {"500": (500, SERVER_ERROR), "429": (429, RATE_LIMITED),
+                              "token": (400, BAD_TOKEN)}[fault]  # fmt: skip
+            if fault == "429":
+                account = re.sub(r"^/v\d+\.\d+/(\d+)_.*", r"\1", request.path)
+                usage = {"type": "pages", "call_count": 100, "total_time": 40,
+                         "total_cputime": 30, "estimated_time_to_regain_access": 1}  # fmt: skip
+                headers["X-Business-Use-Case-Usage"] = json.dumps({account: [usage]})
+        else:
+            status, answer = self._route(request)
+        if fault == "500-after":
+            status, answer = 500, SERVER_ERROR
+        if method == "POST" and (self.delay_seconds or fault == "timeout"):
+            # The call has reached "Meta" and is being handled.
+            time.sleep(self.timeout_seconds if fault == "timeout" else self.delay_seconds)
         data = json.dumps(answer).encode()
         handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped waiting (a time-out), as clients do
 
     def _route(self, request: Request) -> tuple[int, dict[str, Any]]:
         path = re.sub(r"^/v\d+\.\d+", "", request.path)

@@ -118,6 +118,7 @@ def test_signed_comment_reaches_the_dashboard(stack: tuple[Flask, Settings]) -> 
             "HAVEN_CONFIG": str(settings.config_path),
             "DATABASE_URL": settings.database_url,
             "HAVEN_INSTANCE_PATH": settings.instance_path,
+            "HAVEN_DATA_KEYS": settings.data_keys[0].get_secret_value(),
         },
         capture_output=True,
         text=True,

@@ -51,6 +51,11 @@ def attach_to_case(session: Session, item: Item, findings: Sequence[Finding]) ->
 def _find_or_open(
     session: Session, item: Item, case_type: str, priority: str, severity: str
 ) -> tuple[Case, bool]:
+    if item.case_id is not None:
+        # Already linked (a reply in the private conversation a private reply started).
+        linked = session.get(Case, item.case_id)
+        if linked is not None and linked.status != "closed":
+            return linked, False
     key = open_key(item)
     existing = session.exec(select(Case).where(Case.open_key == key)).first()
     if existing is not None:

@@ -7,8 +7,11 @@ from sqlmodel import Session, select
 from bot.actions import enqueue_action
 from bot.context import current
 from bot.db import session_scope
+from bot.directory_intro import settle_introductions
 from bot.models import OutboundAction
+from bot.retention import run_retention
 from workers.alerts import dispatch_quietly, run_alert_timers
+from workers.follow_up import run_follow_ups
 from workers.processing import claim_item, handle_item, release_item
 from workers.sending import perform
 from workers.sweep import sweep_stuck_items
@@ -69,6 +72,11 @@ def tick() -> dict[str, int]:
         "items": sweep(),
         "actions": sweep_actions(ctx.engine, ctx.enqueuer),
         "deadline_warnings": len(warn_private_reply_deadlines(ctx.engine)),
+        "introductions_settled": settle_introductions(ctx.engine),
+        # Before the alert timers, so the follow-up reminders go out on this tick.
+        **run_follow_ups(ctx.engine, ctx.settings.config),
         # After the deadline warnings, so the alerts they raise go out on this tick.
         **run_alert_timers(),
+        # Last: removing old texts can wait; nothing above should wait for it.
+        "retention_purged": run_retention(ctx.engine, ctx.settings.config.data_protection),
     }

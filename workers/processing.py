@@ -16,12 +16,14 @@ from bot.notify import raise_alerts_for_item
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
+from workers.consent import join_private_conversation, read_reply
 from workers.drafts import DM_CHANNELS, draft_replies
 from workers.send_plans import COMMENT_CHANNELS
 from workers.versions import (
     STATE_VERBS,
     apply_state_update,
     inherit_state,
+    lock_versions,
     newer_version_exists,
     supersede_older_versions,
 )
@@ -70,6 +72,7 @@ def handle_item(
     item = session.get(Item, item_id)
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
+    lock_versions(session, item)
     if not item.known_account or item.standby:
         # Unknown pages are kept for an admin to look at, never acted on; standby threads
         # belong to another app or a person in the Page inbox.
@@ -97,13 +100,16 @@ def handle_item(
         public = item.channel not in DM_CHANNELS
         findings = [f for f in findings if public and f.category.split(".")[0] in PAGE_CHECKS]
     _store_findings(session, item, findings)
-    case = attach_to_case(session, item, findings)
+    # A message in the private conversation a private reply started joins that reply's case.
+    joined = join_private_conversation(session, item)
+    case = attach_to_case(session, item, findings) or joined
     if not item.from_page and not item.is_echo:
         draft_replies(
             session, ruleset, item, findings, case, page_name=page_name, skip_kinds=answered
         )
         _request_automatic_hide(session, item, findings)
     raise_alerts_for_item(session, ruleset, item, findings, config)
+    read_reply(session, item, case, follow_up_days=(config or HavenConfig()).cases.follow_up_days)
     categories = categories_of(findings)
     _finish(session, item, "processed", categories)
     return categories
@@ -144,6 +150,7 @@ def _finding_row(item: Item, finding: RuleFinding) -> Finding:
         score=finding.score,
         span_start=start,
         span_end=end,
+        explanation=finding.explanation.as_json() if finding.explanation else None,
     )
 
 

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot.graph import GraphClient, SentCheck
+from bot.case_consent import CONSENT_TEMPLATES
+from bot.graph import GraphClient, SentCheck, SentMessage
 from bot.models import Item, OutboundAction, ReplyDraft
+from rules.consent import CONSENT_QUICK_REPLIES
 
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 MESSAGING_WINDOW = timedelta(hours=24)
@@ -32,7 +34,8 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Plan:
-    call: Callable[[GraphClient], str | None]
+    # The new id on Meta, or (for messages) what the Send API answered, with the recipient.
+    call: Callable[[GraphClient], str | SentMessage | None]
     # How to find out whether an earlier, interrupted attempt already reached Meta.
     check: Callable[[GraphClient, datetime], SentCheck] | None = None
     # Hides are safe to repeat; replies are not.
@@ -75,9 +78,11 @@ def plan_action(
         if now - item.created_at > PRIVATE_REPLY_WINDOW:
             return Refusal("answer_in_inbox", "the 7-day window for a private reply has passed")
         post = item.channel == "fb_post"
+        buttons = _consent_buttons(draft)
         return Plan(
-            lambda g: g.send_private_reply(
-                account, item.external_id, text, platform=platform, post=post
+            lambda g: g.private_reply(
+                account, item.external_id, text, platform=platform, post=post,
+                quick_replies=buttons,
             ),
             lambda g, since: g.find_sent_message(
                 account, kind="private_reply", target_id=item.external_id, text=text,
@@ -93,9 +98,11 @@ def plan_action(
         if last is None or now - last > MESSAGING_WINDOW:
             return Refusal("answer_in_inbox", "more than 24 hours since their last message")
         metadata = f"haven:action:{action.id}"
+        buttons = _consent_buttons(draft)
         return Plan(
             lambda g: g.send_message(
-                account, recipient, text, platform=platform, metadata=metadata
+                account, recipient, text, platform=platform, metadata=metadata,
+                quick_replies=buttons,
             ),
             lambda g, since: g.find_sent_message(
                 account, kind="message", target_id=recipient, text=text, platform=platform,
@@ -103,6 +110,11 @@ def plan_action(
             ),
         )  # fmt: skip
     return Refusal("failed", f"unknown action kind {action.kind!r}")
+
+
+def _consent_buttons(draft: ReplyDraft) -> tuple[tuple[str, str], ...]:
+    """The question asking for consent carries quick-reply buttons (both platforms allow them)."""
+    return CONSENT_QUICK_REPLIES if draft.template in CONSENT_TEMPLATES else ()
 
 
 def last_message_from_person(session: Session, item: Item) -> datetime | None:

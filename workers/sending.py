@@ -16,9 +16,10 @@ from sqlmodel import Session
 
 from bot.audit import record
 from bot.db import session_scope
-from bot.graph import GraphClient, GraphError
+from bot.graph import GraphClient, GraphError, SentMessage
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
 from bot.notify import alert_account_paused
+from workers.consent import after_reply_sent
 from workers.send_plans import Plan, Refusal, plan_action
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,15 @@ def perform(
         if outcome is not None:
             return outcome
     try:
-        external_id = plan.call(graph)
+        result = plan.call(graph)
     except GraphError as error:
         return _on_error(engine, action_id, error, now)
+    sent = result if isinstance(result, SentMessage) else SentMessage(result or "", None)
+    external_id, recipient_id = sent.message_id or None, sent.recipient_id
     with session_scope(engine) as session:
         action = session.get(OutboundAction, action_id)
-        _close(session, action, "done", now, external_id=external_id, dry_run=graph.dry_run)
+        _close(session, action, "done", now, external_id=external_id, dry_run=graph.dry_run,
+               recipient_id=recipient_id)  # fmt: skip
     return "done"
 
 
@@ -200,6 +204,7 @@ def _close(
     external_id: str | None = None,
     dry_run: bool = False,
     error: str | None = None,
+    recipient_id: str | None = None,
 ) -> None:
     action.status, action.updated_at, action.done_at = status, now, now
     action.external_id, action.dry_run = external_id, dry_run
@@ -213,14 +218,17 @@ def _close(
         elif action.kind in {"hide", "unhide"}:
             item.hidden = action.kind == "hide"
         session.add(item)
-    if action.draft_id:
-        draft = session.get(ReplyDraft, action.draft_id)
+    draft = session.get(ReplyDraft, action.draft_id) if action.draft_id else None
+    if draft is not None:
         draft.status = {"done": "sent"}.get(status, status)
         draft.sent_at = now if status == "done" else None
         draft.sent_external_id = external_id
         draft.error = error[:500] if error else None
         draft.updated_at = now
         session.add(draft)
+    if status == "done":
+        # The consent question or a boundary reply went: the case records it.
+        after_reply_sent(session, action, item, draft, recipient_id=recipient_id, now=now)
     record(session, "system", f"action.{status}", "action", action.id, kind=action.kind,
            dry_run=dry_run, error_kind=action.error_kind)  # fmt: skip
     log.info("action %s (%s) %s%s", action.id, action.kind, status, " (dry run)" if dry_run else "")

@@ -35,6 +35,27 @@ def _newer_than(item: Item):  # type: ignore[no-untyped-def]
     )
 
 
+def lock_versions(session: Session, item: Item) -> None:
+    """Judge one version of an object at a time: lock every stored version, this one too.
+
+    Without it an edit judged while its add is still being judged cannot see the add's
+    uncommitted drafts to retire them, and both stay: two replies for one comment (found by
+    tests/drills/test_version_race.py). In id order, so two workers never deadlock; SQLite
+    has no row locks and needs none: it lets one writer in at a time.
+    """
+    session.exec(
+        select(Item.id)
+        .where(
+            Item.platform == item.platform,
+            Item.account_id == item.account_id,
+            Item.external_id == item.external_id,
+        )
+        .order_by(Item.id)
+        .with_for_update()
+    ).all()
+    session.refresh(item)  # as the version that held the lock left it
+
+
 def newer_version_exists(session: Session, item: Item) -> bool:
     """True when a later text of the same object is stored (an edit that overtook this)."""
     newer = session.exec(

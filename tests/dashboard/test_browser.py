@@ -151,13 +151,14 @@ def test_a_case_status_change_with_its_reason_lands_in_the_chronology(
     page = _sign_in(browser, live, "lead")
     page.goto(f"{live['url']}/cases/{case.id}")
     page.get_by_text("Change status", exact=True).click()  # the folded-away form opens
-    page.get_by_label("New status").select_option("awaiting_consent")
-    page.get_by_label("Reason").fill("Asked SE by DM what support they want")
+    # Sending the private reply already made it "awaiting consent" (tests/consent).
+    page.get_by_label("New status").select_option("matched")
+    page.get_by_label("Reason").fill("SE agreed by DM to meet a peer supporter")
     page.get_by_role("button", name="Save status").click()
-    assert page.get_by_role("status").filter(has_text="now awaiting consent").is_visible()
+    assert page.get_by_role("status").filter(has_text="now matched").is_visible()
     chronology = page.locator("ol.chronology").inner_text()
-    assert "Status: new → awaiting consent" in chronology
-    assert "Asked SE by DM what support they want" in chronology
+    assert "→ matched" in chronology
+    assert "SE agreed by DM to meet a peer supporter" in chronology
     page.close()
 
 

@@ -63,9 +63,12 @@ def test_the_detail_page_reads_as_a_chronology_with_who_and_when(
     assert draft is not None
     admin.post(f"/drafts/{draft.id}/approve", data={"text": "Hi Jo, we are here for you."})
     assert app.extensions["haven"].enqueuer.wait_idle()
-    reason = "Asked JV by DM what support they want"
-    admin.post(f"/cases/{case.id}/status", data={"status": "awaiting_consent", "reason": reason})
-    admin.post(f"/cases/{case.id}/notes", data={"note": "JV, 21 Nov, peer support"})
+    # Sending the consent question moved the case on by itself (workers/consent.py).
+    reason = "JV agreed by DM to meet a peer supporter"
+    admin.post(f"/cases/{case.id}/status", data={"status": "matched", "reason": reason})
+    # Notes are minimal by default: initials, date, type of support (no free text).
+    note = {"initials": "JV", "noted_on": "2025-11-21", "support_type": "peer connection"}
+    admin.post(f"/cases/{case.id}/case-notes", data=note)
     page = admin.get(f"/cases/{case.id}").get_data(as_text=True)
     steps = [
         "Facebook comment",  # the item, with its text
@@ -77,13 +80,14 @@ def test_the_detail_page_reads_as_a_chronology_with_who_and_when(
         "Private reply: done (dry run: recorded, nothing sent to Meta)",
         "Hi Jo, we are here for you.",  # what was sent
         "Status: new → awaiting consent",
-        "Asked JV by DM what support they want",  # the reason
-        "JV, 21 Nov, peer support",  # the note
+        "Status: awaiting consent → matched",
+        "JV agreed by DM to meet a peer supporter",  # the reason
+        "JV, 21 Nov 2025, peer connection",  # the note
     ]
     positions = [page.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
-    assert re.search(r'<span class="who">admin</span> <span class="what">Status: new', page)
-    assert "Consent</dt><dd>not asked yet" in page
+    assert re.search(r'<span class="who">admin</span> <span class="what">Status: awaiting', page)
+    assert "Consent</dt><dd>asked, no answer yet" in page  # the private reply asked
 
 
 def test_status_changes_need_a_reason_an_allowed_step_and_an_outcome_to_close(

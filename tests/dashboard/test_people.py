@@ -57,7 +57,7 @@ def test_removed_from_the_community_flags_their_future_items(
     assert new.id not in _order(mod.get("/").get_data(as_text=True))
     with Session(app.extensions["haven"].engine) as db:
         actions = db.exec(
-            select(AuditEntry.action).where(AuditEntry.subject_type == "person")
+            select(AuditEntry.action).where(AuditEntry.subject_type == "person_mark")
         ).all()
     assert actions == ["person.removal_marked", "person.removal_lifted"]
 

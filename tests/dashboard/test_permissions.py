@@ -13,7 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from bot.db import session_scope
+from bot.directory_intro import propose
 from bot.models import ReplyDraft
+from bot.models_directory import SupportResource
 from tests.dashboard.support import HELP, RISK, case_of, comment
 
 WHO = ("anonymous", "moderator", "admin", "safeguarding_lead", "safeguarding_deputy")
@@ -24,6 +27,10 @@ SAFEGUARDING_ONLY = DONE | {"moderator": 403, "admin": 403}
 AUDITORS = ALL | {"moderator": 403}
 ADMIN_ONLY = DONE | {"moderator": 403, "safeguarding_lead": 403, "safeguarding_deputy": 403}
 NOBODY = dict.fromkeys(WHO[1:], 403) | {"anonymous": 302}
+PERSON_FORM = {"platform": "facebook", "user_id": "6000000000000042"}
+NOTE_FORM = {"initials": "JW", "noted_on": "2026-05-01", "support_type": "check-in"}
+END_FORM = {"status": "cancelled", "reason": "r"}
+DIRECTORY_FORM = {"kind": "group", "name": "G.", "topics": "send", "contact_route": "via staff"}
 
 # (method, path, form, expected by role); {support}, {sg} and the rest are filled in below.
 MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
@@ -59,10 +66,41 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
     ("POST", "/cases/{support}/status", {"status": "follow_up_due", "reason": "r"}, DONE),
     ("POST", "/cases/{sg}/status", {"status": "follow_up_due", "reason": "r"}, SAFEGUARDING_ONLY),
     ("POST", "/people/facebook/{helper}/removal", {"reason": "asked to leave"}, DONE),
+    # Consent, follow-up, minimal notes and closing (tests/consent).
+    ("POST", "/cases/{support}/consent", {"state": "given", "reason": "by phone"}, DONE),
+    ("POST", "/cases/{sg}/consent", {"state": "given", "reason": "by phone"}, SAFEGUARDING_ONLY),
+    ("POST", "/cases/{support}/follow-up", {"days": "3"}, DONE),
+    ("POST", "/cases/{sg}/follow-up", {"days": "3"}, SAFEGUARDING_ONLY),
+    ("POST", "/cases/{support}/case-notes", NOTE_FORM, DONE),
+    ("POST", "/cases/{sg}/case-notes", NOTE_FORM, SAFEGUARDING_ONLY),
+    ("POST", "/cases/{support}/close", {"outcome": "not one", "reason": "r"}, DONE),
+    ("POST", "/cases/{sg}/close", {"outcome": "not one", "reason": "r"}, SAFEGUARDING_ONLY),
+    # Data protection (tests/privacy): the erase row stops at the confirmation page.
+    ("GET", "/privacy", {}, ADMIN_ONLY | {"admin": 200}),
+    ("POST", "/privacy/export", PERSON_FORM, ADMIN_ONLY | {"admin": 200}),
+    ("POST", "/privacy/erase", PERSON_FORM, ADMIN_ONLY | {"admin": 200}),
+    # Support directory and matching (tests/directory).
+    ("GET", "/directory", {}, ALL),
+    ("GET", "/directory?kind=service&show=all", {}, ALL),
+    ("GET", "/directory/new", {}, ADMIN_ONLY | {"admin": 200}),
+    ("GET", "/directory/{resource}/edit", {}, ADMIN_ONLY | {"admin": 200}),
+    ("POST", "/directory/new", DIRECTORY_FORM, ADMIN_ONLY),
+    ("POST", "/directory/{resource}/edit", DIRECTORY_FORM, ADMIN_ONLY),
+    ("POST", "/directory/{resource}/active", {"active": "1"}, ADMIN_ONLY),
+    ("POST", "/cases/{support}/topics", {"topics": "kinship_care"}, DONE),
+    ("POST", "/cases/{sg}/topics", {"topics": "kinship_care"}, SAFEGUARDING_ONLY),
+    ("POST", "/cases/{support}/introductions", {"resource_id": "1"}, DONE),
+    ("POST", "/cases/{sg}/introductions", {"resource_id": "1"}, SAFEGUARDING_ONLY),
+    ("POST", "/introductions/{intro}/person", {"share": "topic", "share_topic": "send"}, DONE),
+    ("POST", "/introductions/{intro}/supporter", {"accept": "topic"}, DONE),
+    ("POST", "/introductions/{intro}/introduce", {}, DONE),
+    ("POST", "/introductions/{sg_intro}/introduce", {}, SAFEGUARDING_ONLY),
+    ("POST", "/introductions/{intro}/end", END_FORM, DONE),
+    ("POST", "/introductions/{sg_intro}/end", END_FORM, SAFEGUARDING_ONLY),
     ("POST", "/logout", {}, DONE),
 ]
 # Routes that are not the dashboard's, or not behind a sign-in.
-ELSEWHERE = ("/static", "/webhooks", "/healthz", "/login", "/alerts", "/a/")
+ELSEWHERE = ("/static", "/webhooks", "/healthz", "/login", "/alerts", "/a/", "/meta/")
 
 
 @pytest.fixture
@@ -72,7 +110,15 @@ def ids(app: Flask) -> dict[str, str]:
     risky = comment(app, client, RISK, author="6000000000000077")
     with Session(app.extensions["haven"].engine) as db:
         drafts = {d.item_id: d.id for d in db.exec(select(ReplyDraft)).all()}
+    support, sg = case_of(app, helped).id, case_of(app, risky).id
+    with session_scope(app.extensions["haven"].engine) as db:
+        db.add(SupportResource(kind="group", name="G.", topics=["send"], contact_route="x"))
+        db.flush()
+        intros = [propose(db, case, 1, actor_id=None).id for case in (support, sg)]
     return {
+        "resource": "1",
+        "intro": str(intros[0]),
+        "sg_intro": str(intros[1]),
         "support": str(case_of(app, helped).id),
         "sg": str(case_of(app, risky).id),
         "support_item": str(helped.id),
@@ -105,7 +151,8 @@ def test_every_route_answers_every_role_as_the_table_says(
 def test_the_table_covers_every_dashboard_route(app: Flask) -> None:
     adapter = app.url_map.bind("localhost")
     filler = dict.fromkeys(("support", "sg", "support_item", "sg_item", "support_draft",
-                            "sg_draft"), "1") | {"helper": "6000"}  # fmt: skip
+                            "sg_draft", "resource", "intro", "sg_intro"), "1")  # fmt: skip
+    filler["helper"] = "6000"
     covered = {
         (adapter.match(path.format(**filler).split("?")[0], method=method)[0], method)
         for method, path, _, _ in MATRIX

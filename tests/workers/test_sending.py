@@ -23,6 +23,7 @@ from bot.db import session_scope
 from bot.graph import GraphError
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, User, utcnow
 from bot.tasks import LocalEnqueuer
+from rules.consent import CONSENT_QUICK_REPLIES
 from tests.helpers import PAGE_ID, make_settings, page_comment, signed_post
 from workers.sending import perform
 from workers.timers import sweep_actions, warn_private_reply_deadlines
@@ -113,6 +114,9 @@ def test_an_approved_private_reply_is_sent_once(live_app: Flask) -> None:
     assert _perform(live_app, action_id) == "done"  # a redelivered job sends nothing
     assert len(responses.calls) == 1
     body = json.loads(responses.calls[0].request.body)
+    # The help request's reply asks for consent, with buttons for the answer (tests/consent).
+    quick = body["message"].pop("quick_replies")
+    assert [q["payload"] for q in quick] == [p for _, p in CONSENT_QUICK_REPLIES]
     assert body == {
         "recipient": {"comment_id": COMMENT},
         "message": {"text": "Hi, we've sent you a message."},
