@@ -78,7 +78,8 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
         lines = [
             f"Meta refused the access token for page or account {alert.account_id} "
             f"(error {alert.facts.get('code')}) on {when}. Haven has paused sending on it.",
-            "Renew the token (see the README, 'Connecting a Facebook Page'), then unpause.",
+            "Renew the token (see the README, 'Connecting a Facebook Page'), then resume "
+            f"sending with: haven resume-sending {alert.account_id}",
         ]
         return _done(alert, subject, lines, f"{base}/alerts", None, config)
     if alert.kind == "reply_deadline":
@@ -87,6 +88,14 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
             f"A private reply drafted for {ref} has not been sent. Meta stops allowing it "
             "7 days after the comment, which is within a day.",
             f"Raised: {when}",
+        ]
+        return _done(alert, subject, lines, case_link or f"{base}/", None, config)
+    if alert.kind == "follow_up":
+        subject = f"Haven: a follow-up is due, {ref}"
+        lines = [
+            f"It is time to check in with the person on {ref}, as the matching procedure asks.",
+            "Record how they are and the outcome on the case, or move the follow-up on.",
+            f"Due: {when}",
         ]
         return _done(alert, subject, lines, case_link or f"{base}/", None, config)
     subject = f"Haven: {label} alert, {ref}"

@@ -117,7 +117,8 @@ def _detection_ruleset(config_json: str) -> RuleSet:
 
 def detection_ruleset(config: RulesConfig) -> RuleSet:
     """The rules, plus the semantic stage when it is installed and enabled (built once)."""
-    return _detection_ruleset(config.model_dump_json())
+    # exclude_unset: a partial `rules.actions` override keeps what it inherits (see load_ruleset).
+    return _detection_ruleset(config.model_dump_json(exclude_unset=True))
 
 
 detection_ruleset.cache_clear = _detection_ruleset.cache_clear  # type: ignore[attr-defined]

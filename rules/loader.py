@@ -297,7 +297,9 @@ def load_ruleset(config: RulesConfig | None = None) -> RuleSet:
     config = config or RulesConfig()
     # Compiling is pure, so identical configs share one immutable RuleSet. Extra files are
     # re-read only when the config changes (a reload after editing calls cache_clear()).
-    return _load_cached(config.model_dump_json())
+    # Only the keys the admin set: a partial `actions` override must not come back from the
+    # JSON with every other key set to null, which would clear what it inherits.
+    return _load_cached(config.model_dump_json(exclude_unset=True))
 
 
 load_ruleset.cache_clear = _load_cached.cache_clear  # type: ignore[attr-defined]

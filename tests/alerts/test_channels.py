@@ -237,3 +237,16 @@ def test_the_same_delivery_is_never_sent_twice(stack: AlertStack, smtp: SMTPServ
     assert deliver(stack.engine, stack.config, delivery.id) == "sent"
     assert deliver(stack.engine, stack.config, delivery.id) == "sent"  # a redelivered job
     assert len(smtp.wait_for(1)) == 1
+
+
+def test_a_follow_up_reminder_says_what_to_do_and_nothing_about_the_person() -> None:
+    from bot.config import HavenConfig
+    from bot.models_alerts import Alert
+    from bot.notify_render import render
+
+    config = HavenConfig()
+    alert = Alert(kind="follow_up", category="follow_up", severity="medium", case_id=42)
+    rendered = render(alert, config)
+    assert rendered.subject == "Haven: a follow-up is due, case 42"
+    assert "check in with the person on case 42" in rendered.text
+    assert rendered.text.count(f"{config.alerts.dashboard_url}/cases/42") == 1

@@ -73,6 +73,7 @@ def test_category_action_overrides_apply() -> None:
         if f.category == "abusive.offensive"
     )
     assert finding.actions.hide and finding.actions.alert == ("admin",)
+    assert finding.actions.draft_private_reply == "abusive"  # what the override left out stays
 
 
 def test_staff_are_exempt_from_moderation_but_not_risk() -> None:
