@@ -87,12 +87,18 @@ def main() -> None:
             with chromium() as browser:
                 lead = sign_in(browser, demo, "lead", 1280)
                 shots = {"queue-lead": "/", "cases": "/cases", "case-safeguarding": "/cases/2",
-                         "check-a-post": "/check", "response-times": "/response-times"}  # fmt: skip
+                         "check-a-post": "/check", "response-times": "/response-times",
+                         "directory": "/directory"}  # fmt: skip
                 for name, path in shots.items():
                     lead.goto(f"{demo['url']}{path}")
                     lead.screenshot(path=str(args.out / f"{name}.png"))
-                admin_phone = sign_in(browser, demo, "admin", 390)
-                admin_phone.screenshot(path=str(args.out / "queue-admin-phone.png"))
+                admin = sign_in(browser, demo, "admin", 1280)
+                admin.goto(f"{demo['url']}/privacy")  # data protection is for admins only
+                admin.screenshot(path=str(args.out / "data-protection.png"))
+                # The same session on a phone: a second sign-in would reuse the TOTP code.
+                admin.set_viewport_size({"width": 390, "height": 900})
+                admin.goto(f"{demo['url']}/")
+                admin.screenshot(path=str(args.out / "queue-admin-phone.png"))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=20)
