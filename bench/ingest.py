@@ -37,8 +37,6 @@ from ingest_report import (  # noqa: E402
     Row,
     code_state,
     conclusions,
-    loadavg,
-    machine,
     table,
 )
 from loadgen import StepResult, make_deliveries, percentile, run_step  # noqa: E402
@@ -207,9 +205,9 @@ def bench_stack(name: str, args: argparse.Namespace, use_cli: bool, nonce: int) 
             context = stacks.embedded_stack(workdir, use_cli=use_cli)
         with context as stack:
             print(f"\n### {name}: {stack.description}\n", flush=True)
-            load_before = loadavg()
+            load_before = docblock.loadavg()
             rows = run_stack(stack, args, nonce)
-            load_after = loadavg()
+            load_after = docblock.loadavg()
             statuses = stack.statuses()
             events = stack.events()
         if args.logs:
@@ -254,7 +252,7 @@ def _main(args: argparse.Namespace) -> int:
     print("## Ingest benchmark\n")
     print(f"- command: `{shlex.join(['python', 'bench/ingest.py', *sys.argv[1:]])}`")
     print(f"- date: {started:%Y-%m-%d %H:%M} UTC")
-    print(f"- machine: {machine()}")
+    print(f"- machine: {docblock.machine()}")
     print(f"- code: {code_state()}")
     print(
         f"- load: open loop, {args.warmup:g} s warm-up at 50 req/s (not reported), then "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import platform
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +46,6 @@ class Row:
         return error_free and self.exact and self.throughput >= 0.95 * self.rate
 
 
-def loadavg() -> str:
-    # Other work on the machine skews latency; the load average at least shows it was there.
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 def code_state() -> str:
     """The commit measured, and how many files differ from it: others edit while we run."""
     root = Path(__file__).resolve().parents[1]
@@ -67,23 +60,6 @@ def code_state() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown (no git)"
     return f"git {head or '?'} + {len(changed)} changed/untracked paths in the working tree"
-
-
-def machine() -> str:
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kb = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    return (
-        f"{len(os.sched_getaffinity(0))} CPUs (nproc), {cpu}, {mem_kb / 1024**2:.1f} GiB RAM, "
-        f"Linux {platform.release()}, Python {platform.python_version()}"
-    )
 
 
 def table(rows: list[Row]) -> str:

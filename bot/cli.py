@@ -13,25 +13,14 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.cli_rules import CONFIG_OPTION, classify, rules
+from bot.cli_common import CONFIG_OPTION, cli_settings
+from bot.cli_rules import classify, rules
 from bot.cli_security import audit, keys
-from bot.config import ConfigError, Settings, load_settings
 from bot.context import build_context, install
-from bot.crypto import DataKeyError, install_from_settings, require_keys
+from bot.crypto import DataKeyError
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import ROLES, Finding, Item
 from bot.privacy_cli import retention, subject
-
-
-def _settings(config_path: str | None, *, need_keys: bool = False) -> Settings:
-    try:
-        settings = load_settings(config_path)
-        if need_keys:
-            require_keys(settings)
-    except (ConfigError, DataKeyError) as exc:
-        raise click.ClickException(str(exc)) from None
-    install_from_settings(settings)
-    return settings
 
 
 @click.group()
@@ -50,7 +39,7 @@ def serve(config_path: str | None) -> None:
     """Webhooks and dashboard on 127.0.0.1:$PORT (plus queue and timers without REDIS_URL)."""
     from bot.server import HavenServer
 
-    settings = _settings(config_path, need_keys=True)
+    settings = cli_settings(config_path, need_keys=True)
     click.echo(f"Haven on http://127.0.0.1:{settings.port}/  ({settings.summary()})")
     HavenServer(settings).run()
 
@@ -64,7 +53,7 @@ def worker(config_path: str | None, burst: bool) -> None:
 
     from bot.tasks import run_rq_worker
 
-    settings = _settings(config_path, need_keys=True)
+    settings = cli_settings(config_path, need_keys=True)
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; `haven serve` runs jobs in-process")
     context = install(build_context(settings))
@@ -85,7 +74,7 @@ def tick(config_path: str | None, once: bool) -> None:
     """Drive the database timers (sweep, deadlines) every few seconds."""
     from bot.ticker import run_ticks, tick_once
 
-    settings = _settings(config_path, need_keys=True)
+    settings = cli_settings(config_path, need_keys=True)
     context = build_context(settings)
     if once:
         tick_once(context.enqueuer)
@@ -100,7 +89,7 @@ def resume_sending(config_path: str | None, account_id: str) -> None:
     """Send again on a page paused after Meta refused its token (renew the token first)."""
     from bot.actions import resume_account
 
-    settings = _settings(config_path)
+    settings = cli_settings(config_path)
     with session_scope(make_engine(settings.database_url)) as session:
         resumed = resume_account(session, account_id, actor="cli")
     click.echo(f"sending resumed on {account_id}" if resumed else f"{account_id} was not paused")
@@ -112,7 +101,7 @@ def check_config(config_path: str | None) -> None:
     """Validate config.yaml, the rules and the environment; print a one-line summary."""
     from rules import RuleError, load_ruleset
 
-    settings = _settings(config_path)
+    settings = cli_settings(config_path)
     from bot.semantic import availability
     from rules.semantic import load_pack
 
@@ -138,7 +127,7 @@ def check_config(config_path: str | None) -> None:
 @CONFIG_OPTION
 def init_db(config_path: str | None) -> None:
     """Create or upgrade the database schema (run once per release in production)."""
-    settings = _settings(config_path)
+    settings = cli_settings(config_path)
     upgrade(make_engine(settings.database_url))
     click.echo("database schema is up to date")
 
@@ -149,7 +138,7 @@ def init_db(config_path: str | None) -> None:
 @click.option("--limit", type=int, default=None, help="Only the newest N items.")
 def items(config_path: str | None, as_json: bool, limit: int | None) -> None:
     """Every stored inbound item, oldest first: what arrived and what Haven found."""
-    settings = _settings(config_path)
+    settings = cli_settings(config_path)
     engine = make_engine(settings.database_url)
     try:
         _list_items(engine, as_json, limit)
@@ -218,7 +207,7 @@ def users_add(config_path: str | None, name: str, role: str, password_stdin: boo
     """Add a user; without --password-stdin a strong password is made and printed once."""
     from bot.auth import create_user
 
-    settings = _settings(config_path)
+    settings = cli_settings(config_path)
     engine = make_engine(settings.database_url)
     password = _new_password(password_stdin)
     try:
@@ -241,7 +230,7 @@ def users_reset_password(config_path: str | None, name: str, password_stdin: boo
     """Give a user a new password (printed once unless read from stdin); ends their sessions."""
     from bot.auth import find_user, set_password
 
-    engine = make_engine(_settings(config_path).database_url)
+    engine = make_engine(cli_settings(config_path).database_url)
     password = _new_password(password_stdin)
     try:
         with session_scope(engine) as session:
@@ -264,7 +253,7 @@ def users_reset_totp(config_path: str | None, name: str) -> None:
     from bot.auth import find_user
     from bot.auth_totp import reset
 
-    engine = make_engine(_settings(config_path).database_url)
+    engine = make_engine(cli_settings(config_path).database_url)
     with session_scope(engine) as session:
         user = find_user(session, name)
         if user is None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from bot.cli_common import CONFIG_OPTION
 from bot.config import ConfigError, load_settings
 from bot.semantic import detection_ruleset
 from rules import (
@@ -31,10 +32,6 @@ from rules import (
 from rules.model import CHANNELS
 from rules.semantic import evaluate_many
 
-# Every `haven` command that reads config.yaml takes it the same way (bot/cli.py uses this too).
-CONFIG_OPTION = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), help="config.yaml to use."
-)
 TEXT_COLUMNS = ("text", "message", "comment", "body", "content", "comment_text")
 
 

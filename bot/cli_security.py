@@ -8,21 +8,9 @@ from __future__ import annotations
 import click
 from sqlmodel import Session
 
-from bot.cli_rules import CONFIG_OPTION
-from bot.config import ConfigError, Settings, load_settings
-from bot.crypto import ENV_NAME, DataKeyError, generate_key, install_from_settings, require_keys
+from bot.cli_common import CONFIG_OPTION, cli_settings
+from bot.crypto import ENV_NAME, DataKeyError, generate_key
 from bot.db import make_engine
-
-
-def _settings(config_path: str | None, *, need_keys: bool) -> Settings:
-    try:
-        settings = load_settings(config_path)
-        if need_keys:
-            require_keys(settings)
-    except (ConfigError, DataKeyError) as exc:
-        raise click.ClickException(str(exc)) from None
-    install_from_settings(settings)
-    return settings
 
 
 @click.group()
@@ -43,7 +31,7 @@ def keys_rotate(config_path: str | None, batch_size: int) -> None:
     """Re-encrypt every stored text with the first key; safe to run again. Audited."""
     from bot.crypto_rotate import rotate
 
-    settings = _settings(config_path, need_keys=True)
+    settings = cli_settings(config_path, need_keys=True)
     engine = make_engine(settings.database_url)
     try:
         changed = rotate(engine, batch_size=batch_size)
@@ -70,7 +58,7 @@ def audit_verify(config_path: str | None) -> None:
     """Walk the hash chain; exit 1 and name the first broken entry if it was tampered with."""
     from bot.audit_chain import verify
 
-    settings = _settings(config_path, need_keys=False)
+    settings = cli_settings(config_path, need_keys=False)
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:

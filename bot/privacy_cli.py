@@ -8,8 +8,7 @@ import os
 import click
 from sqlmodel import Session
 
-from bot.cli_rules import CONFIG_OPTION
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_common import CONFIG_OPTION, cli_settings
 from bot.db import make_engine, session_scope
 from bot.privacy import PLATFORMS, erase_subject, export_subject, to_json
 from bot.retention import purge_expired
@@ -21,13 +20,6 @@ PLATFORM_OPTION = click.option(
 USER_OPTION = click.option(
     "--user", "user_id", required=True, help="Meta's id for the person (see `haven items --json`)."
 )
-
-
-def _settings(config_path: str | None) -> Settings:
-    try:
-        return load_settings(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -46,7 +38,7 @@ def subject_export(
     config_path: str | None, platform: str, user_id: str, output: str | None
 ) -> None:
     """Everything Haven holds about the person, as JSON."""
-    engine = make_engine(_settings(config_path).database_url)
+    engine = make_engine(cli_settings(config_path).database_url)
     try:
         with session_scope(engine) as session:
             data = export_subject(session, platform, user_id, actor="cli", source="cli")
@@ -78,7 +70,7 @@ def subject_erase(
         raise click.ClickException(
             "erasure cannot be undone: export first if needed, then run again with --yes"
         )
-    engine = make_engine(_settings(config_path).database_url)
+    engine = make_engine(cli_settings(config_path).database_url)
     try:
         with session_scope(engine) as session:
             result = erase_subject(session, platform, user_id, actor="cli", source="cli")
@@ -106,7 +98,7 @@ def retention() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def retention_report(config_path: str | None, as_json: bool) -> None:
     """What was purged, what is held and why, and what is due next."""
-    settings = _settings(config_path)
+    settings = cli_settings(config_path)
     with Session(make_engine(settings.database_url)) as session:
         report = build_report(session, settings.config.data_protection)
     if as_json:
@@ -119,7 +111,7 @@ def retention_report(config_path: str | None, as_json: bool) -> None:
 @CONFIG_OPTION
 def retention_purge(config_path: str | None) -> None:
     """Remove every expired text now, batch after batch, as the tick would."""
-    settings = _settings(config_path)
+    settings = cli_settings(config_path)
     engine = make_engine(settings.database_url)
     totals = {"items": 0, "inbound_events": 0, "reply_drafts": 0}
     while True:
