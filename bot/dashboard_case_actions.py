@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.auth import MODERATORS, safe_target
+from bot.case_follow_up import end_follow_up
 from bot.dashboard_base import (
     CASE_TYPES,
     MAX_TEXT,
@@ -125,6 +126,7 @@ def apply_status(
     if target == "closed":
         # A supporter's place is freed the moment the case closes, not at the next tick.
         settle_case(db, case.id, actor_id=current_user.id, now=now)  # type: ignore[arg-type]
+        end_follow_up(db, case.id, "case closed", now)  # type: ignore[arg-type]
     mark_first_action(db, _item_ids(db, case.id), now)  # type: ignore[arg-type]
     return event
 

@@ -203,8 +203,8 @@ def close_case(case_id: int) -> ResponseReturnValue:
         case = _open_case(db, case_id)
         if case is None:
             return _back(case_id)
+        # apply_status also ends the follow-up and any introductions, whichever form closes.
         apply_status(db, case, "closed", reason, outcome, now)
-        end_follow_up(db, case_id, "case closed", now)
     flash(f"Case #{case_id} closed: {outcome}.", "info")
     return _back(case_id)
 

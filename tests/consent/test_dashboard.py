@@ -154,3 +154,17 @@ def test_closing_records_the_outcome_and_reason_and_ends_the_follow_up(
     assert again.status_code == 302
     with _db(app) as db:
         assert db.get(Case, case.id).consent == "given"  # type: ignore[union-attr]  # closed stays
+
+
+def test_closing_from_the_status_form_also_ends_the_follow_up(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    case = asked_case(app)
+    mod = as_role("moderator")
+    mod.post(f"/cases/{case.id}/consent", data={"state": "given", "reason": "in person"})
+    form = {"status": "closed", "outcome": "no longer needed", "reason": "they found a group"}
+    assert mod.post(f"/cases/{case.id}/status", data=form).status_code == 302
+    with _db(app) as db:
+        row = db.exec(select(CaseFollowUp).where(CaseFollowUp.case_id == case.id)).one()
+        assert db.get(Case, case.id).status == "closed"  # type: ignore[union-attr]
+    assert row.ended_at is not None and row.reason == "case closed"
