@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rules.consent import HAVEN_PAYLOAD_PREFIX
 from webhooks.events_common import (
     as_dict,
@@ -77,32 +79,48 @@ def _message(event: dict, stored: dict, channel: str, ctx: EntryContext) -> Outc
     reply_to = as_dict(message.get("reply_to"))
     # A reply names the message it answers; an Instagram story reply names the story.
     parent_id = clean_id(reply_to.get("mid")) or clean_id(as_dict(reply_to.get("story")).get("id"))
-    return InboundItem(
-        platform="facebook" if channel == "fb_dm" else "instagram",
-        channel=channel,
+    return _dm_item(
+        event,
+        stored,
+        channel,
+        ctx,
         verb=verb,
-        account_id=ctx.account_id,
         external_id=mid,
-        post_id=None,
         parent_id=parent_id,
         thread_id=thread_id,
         author_id=author_id,
-        author_name=None,  # the messaging webhook never names the sender
-        author_username=None,
         text=None if deleted else clean_text(message.get("text")),
         attachments=attachments,
-        created_at=first_time(event.get("timestamp"), ctx.entry_time),  # milliseconds
         is_echo=is_echo,
         from_page=from_page,
-        standby=ctx.standby,
         # mid is unique per message and identical across retries and across both Instagram
         # connection paths; an unsend of the same mid is a separate 'remove' update.
         delivery_key=delivery_key(channel, verb, mid),
-        raw=stored,
         app_id=clean_id(message.get("app_id")),
         metadata=clean_text(message.get("metadata")),
         # A tapped quick reply arrives as a message: its title as text, and this payload.
         payload=clean_text(as_dict(message.get("quick_reply")).get("payload")),
+    )
+
+
+def _dm_item(
+    event: dict, stored: dict, channel: str, ctx: EntryContext, **fields: Any
+) -> InboundItem:
+    """A direct message update: what every messaging item shares, plus its own fields."""
+    fields.setdefault("parent_id", None)
+    fields.setdefault("attachments", ())
+    fields.setdefault("is_echo", False)
+    return InboundItem(
+        platform="facebook" if channel == "fb_dm" else "instagram",
+        channel=channel,
+        account_id=ctx.account_id,
+        post_id=None,
+        author_name=None,  # the messaging webhook never names the sender
+        author_username=None,
+        created_at=first_time(event.get("timestamp"), ctx.entry_time),  # milliseconds
+        standby=ctx.standby,
+        raw=stored,
+        **fields,
     )
 
 
@@ -130,26 +148,18 @@ def _postback(event: dict, stored: dict, channel: str, ctx: EntryContext) -> Out
     external_id = mid or "postback:" + content_version(
         author_id, epoch_part(event.get("timestamp")), payload
     )
-    return InboundItem(
-        platform="facebook" if channel == "fb_dm" else "instagram",
-        channel=channel,
+    return _dm_item(
+        event,
+        stored,
+        channel,
+        ctx,
         verb="add",
-        account_id=ctx.account_id,
         external_id=external_id,
-        post_id=None,
-        parent_id=None,
         thread_id=thread_id,
         author_id=author_id,
-        author_name=None,
-        author_username=None,
         text=clean_text(postback.get("title")),
-        attachments=(),
-        created_at=first_time(event.get("timestamp"), ctx.entry_time),
-        is_echo=False,
         from_page=from_page,
-        standby=ctx.standby,
         delivery_key=delivery_key(channel, "postback", external_id),
-        raw=stored,
         payload=payload,
     )
 
@@ -168,26 +178,18 @@ def _message_edit(event: dict, stored: dict, channel: str, ctx: EntryContext) ->
     version = clean_id(edit.get("num_edit")) or content_version(
         text, epoch_part(event.get("timestamp"))
     )
-    return InboundItem(
-        platform="facebook" if channel == "fb_dm" else "instagram",
-        channel=channel,
+    return _dm_item(
+        event,
+        stored,
+        channel,
+        ctx,
         verb="edited",
-        account_id=ctx.account_id,
         external_id=mid,
-        post_id=None,
-        parent_id=None,
         thread_id=thread_id,
         author_id=author_id,
-        author_name=None,
-        author_username=None,
         text=text,
-        attachments=(),
-        created_at=first_time(event.get("timestamp"), ctx.entry_time),
-        is_echo=False,
         from_page=from_page,
-        standby=ctx.standby,
         delivery_key=delivery_key(channel, "edited", mid, version),
-        raw=stored,
     )
 
 
