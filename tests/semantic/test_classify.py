@@ -72,3 +72,16 @@ def test_check_config_says_the_stage_is_on(tmp_path) -> None:  # type: ignore[no
     )
     assert result.exit_code == 0, result.output
     assert "semantic stage on (all-MiniLM-L6-v2 int8, prototypes)" in result.output
+
+
+def test_hostility_aimed_at_someone_else_is_not_read_as_their_own_risk() -> None:
+    # "Nobody wants you" is about the reader; "nobody would notice if I was gone" is about the
+    # writer. Paging the safeguarding lead for the first trains them to ignore the pager.
+    lines = [
+        json.dumps({"id": 1, "text": "Nobody wants you here, shut up and go away"}),
+        json.dumps({"id": 2, "text": "Nobody would even miss me if I was gone"}),
+    ]
+    hostile, despair = run(lines)
+    assert "risk.suicide" not in hostile["categories"]
+    assert "abusive.harassment" in hostile["categories"]
+    assert "risk.suicide" in despair["categories"]
