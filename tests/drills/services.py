@@ -16,13 +16,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.engine import Engine
 
-from tests.helpers import die_with_parent, service_unavailable, stop_process, write_config
+from bot.db import make_engine
+from tests.helpers import (
+    die_with_parent,
+    environ_for_tests,
+    service_unavailable,
+    stop_leftovers,
+    stop_process,
+    use_production_services,
+    write_config,
+)
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -218,3 +229,26 @@ class HavenProcesses:
 
     def log_text(self) -> bytes:
         return b"".join(path.read_bytes() for path in sorted(self.logs.glob("*.log")))
+
+
+@contextmanager
+def running_stack(
+    tmp_path: Path, database_url: str, redis_url: str, *, workers: int = 1
+) -> Iterator[tuple[HavenProcesses, Engine]]:
+    """Web, worker(s) and tick on PostgreSQL and a Redis of the drill's choosing, stopped (and
+    any leftover process killed) however the drill ends."""
+    config = str(drill_config(tmp_path))
+    env = environ_for_tests(tmp_path, HAVEN_CONFIG=config, PORT=str(free_port()))
+    use_production_services(env, database_url, redis_url)
+    processes = HavenProcesses(env, tmp_path)
+    engine = make_engine(database_url)
+    try:
+        processes.start_web()
+        for _ in range(workers):
+            processes.start_worker()
+        processes.start_tick()
+        yield processes, engine
+    finally:
+        processes.stop_all()
+        stop_leftovers(config)
+        engine.dispose()

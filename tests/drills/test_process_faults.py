@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.db import make_engine
 from bot.models import Item
 from tests.drills.checks import (
     Delivery,
@@ -35,20 +34,11 @@ from tests.drills.services import (
     HavenProcesses,
     PrivateCluster,
     PrivateRedis,
-    drill_config,
-    free_port,
+    running_stack,
     wait_until,
 )
-from tests.helpers import environ_for_tests, stop_leftovers, use_production_services
 
 pytestmark = pytest.mark.drill
-
-
-def _stack(tmp_path: Path, database_url: str, redis: PrivateRedis) -> HavenProcesses:
-    config = str(drill_config(tmp_path))
-    env = environ_for_tests(tmp_path, HAVEN_CONFIG=config, PORT=str(free_port()))
-    use_production_services(env, database_url, redis.url)
-    return HavenProcesses(env, tmp_path)
 
 
 @pytest.fixture
@@ -61,17 +51,8 @@ def running(
         database_url = request.getfixturevalue("private_cluster").url
     else:
         database_url = request.getfixturevalue("postgres_url")
-    processes = _stack(tmp_path, database_url, private_redis)
-    engine = make_engine(database_url)
-    try:
-        processes.start_web()
-        processes.start_worker()
-        processes.start_tick()
-        yield processes, engine
-    finally:
-        processes.stop_all()
-        stop_leftovers(processes.env["HAVEN_CONFIG"])
-        engine.dispose()
+    with running_stack(tmp_path, database_url, private_redis.url) as stack:
+        yield stack
 
 
 def _in_processing(engine: Engine) -> list[int]:

@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.db import make_engine
 from bot.models import Finding, Item, ReplyDraft
 from tests.drills.checks import (
     TEXTS,
@@ -33,11 +32,10 @@ from tests.drills.checks import (
 from tests.drills.services import (
     HavenProcesses,
     PrivateRedis,
-    drill_config,
-    free_port,
+    running_stack,
     wait_until,
 )
-from tests.helpers import PAGE_ID, environ_for_tests, stop_leftovers, use_production_services
+from tests.helpers import PAGE_ID
 
 pytestmark = pytest.mark.drill
 
@@ -49,21 +47,8 @@ BASE_TIME = 1_790_000_000
 def stack(
     tmp_path: Path, postgres_url: str, private_redis: PrivateRedis
 ) -> Iterator[tuple[HavenProcesses, Engine]]:
-    config = str(drill_config(tmp_path))
-    env = environ_for_tests(tmp_path, HAVEN_CONFIG=config, PORT=str(free_port()))
-    use_production_services(env, postgres_url, private_redis.url)
-    processes = HavenProcesses(env, tmp_path)
-    engine = make_engine(postgres_url)
-    try:
-        processes.start_web()
-        processes.start_worker()
-        processes.start_worker()
-        processes.start_tick()
-        yield processes, engine
-    finally:
-        processes.stop_all()
-        stop_leftovers(config)
-        engine.dispose()
+    with running_stack(tmp_path, postgres_url, private_redis.url, workers=2) as stack:
+        yield stack
 
 
 def _comment(n: int, verb: str, text: str, when: int) -> dict[str, Any]:

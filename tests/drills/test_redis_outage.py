@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.db import make_engine
 from tests.drills.checks import (
     assert_no_text_in_logs,
     assert_nothing_lost_or_doubled,
@@ -28,11 +27,9 @@ from tests.drills.checks import (
 from tests.drills.services import (
     HavenProcesses,
     PrivateRedis,
-    drill_config,
-    free_port,
+    running_stack,
     wait_until,
 )
-from tests.helpers import environ_for_tests, stop_leftovers, use_production_services
 
 pytestmark = [pytest.mark.drill, pytest.mark.postgres]
 
@@ -41,20 +38,8 @@ pytestmark = [pytest.mark.drill, pytest.mark.postgres]
 def stack(
     tmp_path: Path, postgres_url: str, private_redis: PrivateRedis
 ) -> Iterator[tuple[HavenProcesses, Engine]]:
-    config = str(drill_config(tmp_path))
-    env = environ_for_tests(tmp_path, HAVEN_CONFIG=config, PORT=str(free_port()))
-    use_production_services(env, postgres_url, private_redis.url)
-    processes = HavenProcesses(env, tmp_path)
-    engine = make_engine(postgres_url)
-    try:
-        processes.start_web()
-        processes.start_worker()
-        processes.start_tick()
-        yield processes, engine
-    finally:
-        processes.stop_all()
-        stop_leftovers(config)
-        engine.dispose()
+    with running_stack(tmp_path, postgres_url, private_redis.url) as stack:
+        yield stack
 
 
 def test_redis_killed_mid_burst_loses_nothing(
