@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.engine import Engine
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.db import make_engine, upgrade
 from bot.tasks import LocalEnqueuer
 from tests.helpers import (
     DATA_KEY,
@@ -79,6 +81,19 @@ def postgres_url() -> Iterator[str]:
     yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(plain, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database migrated to head, on each of the two engines Haven supports."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
