@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.models import Case, Finding, InboundEvent, Item, OutboundAction, ReplyDraft, utcnow
 from bot.models_dashboard import CaseEvent, PersonMark
 from bot.privacy_registry import register_subject_data
-from bot.privacy_removals import mark_removed, not_removed
+from bot.privacy_removals import blank_rows, mark_removed, not_removed
 
 # What blanked text reads as. Case notes may only ever be changed to this (migration 0005).
 REMOVED_TEXT = "[removed: data protection]"
@@ -131,16 +131,7 @@ def _erase_events(session: Session, platform: str, author_id: str, held: set[int
             )
         ).all()
     )
-    if not ids:
-        return 0
-    session.exec(  # type: ignore[call-overload]
-        update(InboundEvent)
-        .where(col(InboundEvent.id).in_(ids))
-        .values(body=REMOVED_BODY)
-        .execution_options(synchronize_session=False)
-    )
-    mark_removed(session, "inbound_events", ids, ERASURE)
-    return len(ids)
+    return blank_rows(session, InboundEvent, ids, {"body": REMOVED_BODY}, ERASURE)
 
 
 def _subject_drafts(platform: str, author_id: str) -> Any:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, exists
-from sqlmodel import Session
+from sqlalchemy import and_, exists, update
+from sqlmodel import Session, col
 
 from bot.models import utcnow
 from bot.models_privacy import PrivacyRemoval
@@ -39,3 +39,21 @@ def mark_removed(session: Session, table_name: str, row_ids: Iterable[int], reas
         index_elements=["table_name", "row_id"]
     )
     session.execute(statement, rows)
+
+
+def blank_rows(
+    session: Session, model: Any, row_ids: Iterable[int], values: dict[str, Any], reason: str
+) -> int:
+    """Overwrite the personal columns of these rows in one statement and record them as
+    emptied (retention and erasure both go through here). Returns how many rows."""
+    ids = list(row_ids)
+    if not ids:
+        return 0
+    session.exec(  # type: ignore[call-overload]
+        update(model)
+        .where(col(model.id).in_(ids))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    mark_removed(session, model.__tablename__, ids, reason)
+    return len(ids)

@@ -16,7 +16,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, null, or_, update
+from sqlalchemy import Text, cast, null, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -27,7 +27,7 @@ from bot.models import InboundEvent, Item, ReplyDraft, utcnow
 from bot.models_privacy import PrivacyHold
 from bot.privacy_core import REMOVED_BODY, REMOVED_TEXT
 from bot.privacy_holds import place_safeguarding_holds
-from bot.privacy_removals import mark_removed, not_removed
+from bot.privacy_removals import blank_rows, not_removed
 
 log = logging.getLogger(__name__)
 
@@ -93,41 +93,19 @@ def purge_expired(
     # Holds first, so a safeguarding case reaching the period is held before anything on it
     # could be purged.
     place_safeguarding_holds(session, "system")
-    counts = {"items": 0, "inbound_events": 0, "reply_drafts": 0}
-    item_ids = list(session.exec(expired_items(cutoff).order_by(Item.id).limit(batch)).all())
-    if item_ids:
-        session.exec(  # type: ignore[call-overload]
-            update(Item)
-            .where(col(Item.id).in_(item_ids))
-            .values(text=null(), author_name=null(), author_username=null(), attachments=[])
-            .execution_options(synchronize_session=False)
-        )
-        mark_removed(session, "items", item_ids, RETENTION)
-        counts["items"] = len(item_ids)
-    event_ids = list(
-        session.exec(expired_events(cutoff).order_by(InboundEvent.id).limit(batch)).all()
-    )
-    if event_ids:
-        session.exec(  # type: ignore[call-overload]
-            update(InboundEvent)
-            .where(col(InboundEvent.id).in_(event_ids))
-            .values(body=REMOVED_BODY)
-            .execution_options(synchronize_session=False)
-        )
-        mark_removed(session, "inbound_events", event_ids, RETENTION)
-        counts["inbound_events"] = len(event_ids)
-    draft_ids = list(
-        session.exec(expired_drafts(cutoff).order_by(ReplyDraft.id).limit(batch)).all()
-    )
-    if draft_ids:
-        session.exec(  # type: ignore[call-overload]
-            update(ReplyDraft)
-            .where(col(ReplyDraft.id).in_(draft_ids))
-            .values(text=REMOVED_TEXT)
-            .execution_options(synchronize_session=False)
-        )
-        mark_removed(session, "reply_drafts", draft_ids, RETENTION)
-        counts["reply_drafts"] = len(draft_ids)
+    item_ids = session.exec(expired_items(cutoff).order_by(Item.id).limit(batch)).all()
+    event_ids = session.exec(expired_events(cutoff).order_by(InboundEvent.id).limit(batch)).all()
+    draft_ids = session.exec(expired_drafts(cutoff).order_by(ReplyDraft.id).limit(batch)).all()
+    personal = {"text": null(), "author_name": null(), "author_username": null()}
+    counts = {
+        "items": blank_rows(session, Item, item_ids, {**personal, "attachments": []}, RETENTION),
+        "inbound_events": blank_rows(
+            session, InboundEvent, event_ids, {"body": REMOVED_BODY}, RETENTION
+        ),
+        "reply_drafts": blank_rows(
+            session, ReplyDraft, draft_ids, {"text": REMOVED_TEXT}, RETENTION
+        ),
+    }
     if any(counts.values()):
         record(
             session, "system", PURGED_ACTION, "retention", None,
