@@ -40,7 +40,7 @@ ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'  # the Procfile's
 # Used only when `haven` itself does not import (the CLI is mid-change): the same calls the
 # CLI commands make, so the processes under test are the same either way.
 _FALLBACK = {
-    "serve": "from bot.config import load_settings; from bot.server import HavenServer; "
+    "serve": "from bot.config import load_settings; from bot.cli.server import HavenServer; "
     "HavenServer(load_settings()).run()",
     "worker": "from rq import Worker; from bot.config import load_settings; "
     "from bot.context import build_context, install; "

@@ -26,7 +26,7 @@ from size_rows import alert_row, audit_row, delivery_body, draft_row, fill
 from sqlalchemy import Table
 
 from bot.models import AuditEntry, Case, Finding, InboundEvent, Item, ReplyDraft, User
-from bot.models_alerts import Alert
+from bot.models.alerts import Alert
 
 PAGES = ("104000000000777", "104000000000778", "17841400000000901")
 TEXTS = (

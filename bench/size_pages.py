@@ -39,10 +39,10 @@ def signed_in_client(app: Any) -> Any:
     import pyotp
     from sqlmodel import select
 
-    from bot.auth import create_user
-    from bot.auth_totp import enrol
     from bot.db import session_scope
     from bot.models import User
+    from bot.web.auth.login import create_user
+    from bot.web.auth.totp import enrol
 
     with session_scope(app.extensions["haven"].engine) as db:
         user = db.exec(select(User).where(User.username == "bench-lead")).first()

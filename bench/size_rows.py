@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
 from bot.models import AuditEntry, ReplyDraft
-from bot.models_alerts import Alert
+from bot.models.alerts import Alert
 
 _DIALECT = postgresql.dialect()
 
@@ -54,7 +54,7 @@ def audit_row(
         "subject_type": "item", "subject_id": str(number), "detail": {"categories": categories},
     }  # fmt: skip
     if "entry_hash" in AuditEntry.__table__.columns:  # type: ignore[attr-defined]
-        from bot.audit_chain import compute_hash
+        from bot.audit.chain import compute_hash
 
         given["prev_hash"] = tail
         given["entry_hash"] = compute_hash(prev_hash=tail, **{k: given[k] for k in (

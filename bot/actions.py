@@ -1,7 +1,7 @@
 """Asking for something to be done on Meta: an idempotency record first, then a job by name.
 
 The dashboard and the workers both ask through here; only `workers.jobs.perform_action` ever
-carries it out, and only through bot/graph.py.
+carries it out, and only through bot/graph/client.py.
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot import alerts_views, auth, dashboard
 from bot.config import Settings, dashboard_secret_key, load_settings
 from bot.context import JobContext, build_context, install
 from bot.crypto import require_keys
 from bot.db import upgrade
 from bot.semantic import announce
 from bot.tasks import Enqueuer
+from bot.web import init_app as init_web
 
 csrf = CSRFProtect()
 
@@ -34,7 +34,12 @@ def create_app(
     """
     settings = settings or load_settings()
     require_keys(settings)  # gunicorn calls this directly (Procfile `web`), not through the CLI
-    app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
+    app = Flask(
+        __name__,
+        instance_path=str(Path(settings.instance_path).resolve()),
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
     secure = settings.config.dashboard.secure_cookies
     app.config.update(
         SECRET_KEY=dashboard_secret_key(settings),
@@ -51,13 +56,11 @@ def create_app(
     if migrate if migrate is not None else settings.database_url.startswith("sqlite"):
         upgrade(context.engine)
     install(context)
-    app.extensions["haven"] = context
+    app.extensions["haven"] = context.for_views()  # views enqueue; they never call Graph
     announce(settings.config.rules.semantic)  # rules alone when the extra is absent: say so
 
     csrf.init_app(app)
-    auth.init_app(app)
-    dashboard.init_app(app)
-    alerts_views.init_app(app)
+    init_web(app, csrf)
     _register_webhooks(app)
     _register_health(app, context)
     _security_headers(app)

@@ -17,14 +17,16 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings, load_settings
 from bot.crypto import install_from_settings
 from bot.db import make_engine
-from bot.graph import GraphClient
+from bot.graph.client import GraphClient
 from bot.semantic import detection_ruleset
 from bot.tasks import Enqueuer, make_enqueuer
 from rules import RuleSet
 
 
 @dataclass
-class JobContext:
+class Context:
+    """What the web views and the jobs share: settings, database, queue and rules, no Graph."""
+
     settings: Settings
     engine: Engine
     enqueuer: Enqueuer
@@ -33,6 +35,15 @@ class JobContext:
     def ruleset(self) -> RuleSet:
         # The rules plus, when installed, the semantic stage; its model loads once per process.
         return detection_ruleset(self.settings.config.rules)
+
+
+@dataclass
+class JobContext(Context):
+    """A job's context: the shared one, and the Graph client only jobs may use."""
+
+    def for_views(self) -> Context:
+        """The same settings, database and queue without the Graph client (views never send)."""
+        return Context(settings=self.settings, engine=self.engine, enqueuer=self.enqueuer)
 
     @cached_property
     def graph(self) -> GraphClient:

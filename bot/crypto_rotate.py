@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Table, Text, select, type_coerce, update
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers every table)
 from bot.audit import record
 from bot.crypto import DataKeyError, EncryptedText, decrypt, keys_installed, sealed_with_newest
 from bot.db import session_scope
+from bot.models import metadata
 
 
 def encrypted_columns() -> list[tuple[Table, list[Column]]]:  # type: ignore[type-arg]
     found = []
-    for table in SQLModel.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         columns = [c for c in table.columns if isinstance(c.type, EncryptedText)]
         if columns:
             found.append((table, columns))

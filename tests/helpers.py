@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from bot.config import Settings, load_settings
+from bot.context import JobContext
 from webhooks.signature import sign
 
 REPO = Path(__file__).resolve().parents[1]
@@ -183,3 +186,17 @@ def write_config(tmp_path: Path, **meta: Any) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+_JOB_CONTEXTS: weakref.WeakKeyDictionary[Flask, JobContext] = weakref.WeakKeyDictionary()
+
+
+def job_context(app: Flask) -> JobContext:
+    """What a job run for this app would get: its settings, database and queue, and a Graph
+    client (one per app, so a dry run's recorded calls can be read back). Views never get one."""
+    if app not in _JOB_CONTEXTS:
+        ctx = app.extensions["haven"]
+        _JOB_CONTEXTS[app] = JobContext(
+            settings=ctx.settings, engine=ctx.engine, enqueuer=ctx.enqueuer
+        )
+    return _JOB_CONTEXTS[app]

@@ -16,10 +16,10 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.auth import create_user
 from bot.config import Settings, load_settings
 from bot.db import session_scope
 from bot.models import Case, Finding, Item, ReplyDraft
+from bot.web.auth.login import create_user
 from tests.helpers import (
     die_with_parent,
     environ_for_tests,

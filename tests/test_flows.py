@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.case_consent import BOUNDARY_NOTE, OVERRIDE_REASON
+from bot.cases.consent import BOUNDARY_NOTE, OVERRIDE_REASON
 from bot.db import session_scope
-from bot.directory_intro import introduce, person_agreed, propose, supporter_agreed
-from bot.matching import proposals_for_case
+from bot.directory.introductions import introduce, person_agreed, propose, supporter_agreed
+from bot.directory.matching import proposals_for_case
 from bot.models import Case, Finding, Item, User, utcnow
-from bot.models_alerts import Alert, Escalation
-from bot.models_consent import CaseFollowUp, CaseNote, ConsentRecord
-from bot.models_dashboard import CaseEvent
-from bot.models_directory import Introduction, SupportResource
+from bot.models.alerts import Alert, Escalation
+from bot.models.consent import CaseFollowUp, CaseNote, ConsentRecord
+from bot.models.dashboard import CaseEvent
+from bot.models.directory import Introduction, SupportResource
 from rules.consent import CONSENT_YES
 from tests.alerts.conftest import assert_content_free
 from tests.alerts.servers import Mail, SMTPServer

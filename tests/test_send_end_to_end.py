@@ -20,11 +20,11 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.auth import create_user
-from bot.auth_totp import enrol
 from bot.config import load_settings
 from bot.db import session_scope
 from bot.models import OutboundAction, ReplyDraft, utcnow
+from bot.web.auth.login import create_user
+from bot.web.auth.totp import enrol
 from tests.helpers import (
     die_with_parent,
     environ_for_tests,

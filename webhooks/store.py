@@ -11,7 +11,7 @@ from sqlmodel import Session
 from bot.db import insert_ignoring_duplicates
 from bot.models import InboundEvent, Item, utcnow
 from webhooks.events import InboundItem, Parsed
-from webhooks.events_types import UNKNOWN_TIME
+from webhooks.events.types import UNKNOWN_TIME
 
 
 @dataclass

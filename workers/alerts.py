@@ -7,15 +7,15 @@ import logging
 from collections.abc import Callable
 
 from bot.context import JobContext, current
-from bot.notify_delivery import deliver, dispatch
-from bot.notify_digest import raise_partner_summaries, raise_weekly_digest
-from bot.notify_escalation import step_escalations
+from bot.notify.delivery import deliver, dispatch
+from bot.notify.digest import raise_partner_summaries, raise_weekly_digest
+from bot.notify.escalation import step_escalations
 
 log = logging.getLogger(__name__)
 
 
 def deliver_alert(delivery_id: int) -> str:
-    """Send one alert delivery (enqueued as bot.notify_delivery.DELIVER_ALERT)."""
+    """Send one alert delivery (enqueued as bot.notify.delivery.DELIVER_ALERT)."""
     ctx = current()
     return deliver(ctx.engine, ctx.settings.config, delivery_id)
 

@@ -8,18 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.keys import open_key
 from bot.models import Case, Item, utcnow
 from rules import Finding
 
 SEVERITY_ORDER = ("low", "medium", "high", "critical")
 PRIORITY_ORDER = ("low", "normal", "high", "urgent")
-
-
-def open_key(item: Item) -> str:
-    """The person-and-thread key; an unnamed author gets a case of their own per item."""
-    author = item.author_id or f"anon-{item.external_id}"
-    thread = item.thread_id or item.post_id or item.external_id
-    return f"{item.platform}:{item.account_id}:{author}:{thread}"
 
 
 def attach_to_case(session: Session, item: Item, findings: Sequence[Finding]) -> Case | None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.audit import record
-from bot.case_consent import (
+from bot.cases.consent import (
     BOUNDARY_TEMPLATES,
     CONSENT_TEMPLATES,
     case_for_message,

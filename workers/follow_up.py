@@ -15,15 +15,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.audit import record
-from bot.case_consent import note_safeguarding_override
-from bot.case_follow_up import schedule_follow_up
+from bot.cases.consent import note_safeguarding_override
+from bot.cases.follow_up import schedule_follow_up
 from bot.config import HavenConfig
 from bot.db import session_scope
 from bot.models import SAFEGUARDING_ROLES, Case, User, utcnow
-from bot.models_alerts import Alert
-from bot.models_consent import CaseFollowUp, ConsentRecord
-from bot.models_dashboard import CaseEvent
-from bot.notify_records import new_alert
+from bot.models.alerts import Alert
+from bot.models.consent import CaseFollowUp, ConsentRecord
+from bot.models.dashboard import CaseEvent
+from bot.notify.records import new_alert
 
 log = logging.getLogger(__name__)
 

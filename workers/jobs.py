@@ -7,9 +7,9 @@ from sqlmodel import Session, select
 from bot.actions import enqueue_action
 from bot.context import current
 from bot.db import session_scope
-from bot.directory_intro import settle_introductions
+from bot.directory.introductions import settle_introductions
 from bot.models import OutboundAction
-from bot.retention import run_retention
+from bot.privacy.retention import run_retention
 from workers.alerts import dispatch_quietly, run_alert_timers
 from workers.follow_up import run_follow_ups
 from workers.processing import claim_item, handle_item, release_item

@@ -12,7 +12,7 @@ from bot.actions import request_action
 from bot.audit import record
 from bot.config import HavenConfig
 from bot.models import Finding, Item, utcnow
-from bot.notify import raise_alerts_for_item
+from bot.notify.alerts import raise_alerts_for_item
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot.case_consent import CONSENT_TEMPLATES
-from bot.graph import GraphClient, SentCheck, SentMessage
+from bot.cases.consent import CONSENT_TEMPLATES
+from bot.graph.client import GraphClient, SentCheck, SentMessage
 from bot.models import Item, OutboundAction, ReplyDraft
 from rules.consent import CONSENT_QUICK_REPLIES
 

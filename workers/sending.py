@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from bot.audit import record
 from bot.db import session_scope
-from bot.graph import GraphClient, GraphError, SentMessage
+from bot.graph.client import GraphClient, GraphError, SentMessage
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
-from bot.notify import alert_account_paused
+from bot.notify.alerts import alert_account_paused
 from workers.consent import after_reply_sent
 from workers.send_plans import Plan, Refusal, plan_action
 

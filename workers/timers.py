@@ -16,7 +16,7 @@ from bot.actions import enqueue_action
 from bot.audit import record
 from bot.db import session_scope
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
-from bot.notify import alert_reply_deadline
+from bot.notify.alerts import alert_reply_deadline
 from bot.tasks import Enqueuer
 from workers.send_plans import PRIVATE_REPLY_WINDOW
 from workers.sending import IN_FLIGHT

@@ -15,11 +15,11 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.auth import SignedInUser, create_user, login_manager
 from bot.config import HavenConfig, Settings
 from bot.db import session_scope
 from bot.models import Item, User, utcnow
 from bot.tasks import LocalEnqueuer
+from bot.web.auth.login import SignedInUser, create_user, login_manager
 from tests.alerts.servers import SMTPServer, WebhookReceiver
 from tests.helpers import make_settings, page_comment, signed_post
 

@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.config import load_settings
 from bot.db import session_scope
 from bot.models import utcnow
-from bot.models_alerts import Escalation
+from bot.models.alerts import Escalation
 from bot.tasks import TICK
 from tests.alerts.conftest import (
     HOOK_SECRET,

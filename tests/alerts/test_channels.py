@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import AuditEntry
-from bot.models_alerts import Alert, AlertDelivery
-from bot.notify_delivery import deliver, route_alerts
+from bot.models.alerts import Alert, AlertDelivery
+from bot.notify.delivery import deliver, route_alerts
 from tests.alerts.conftest import (
     PII_TEXT,
     RISK_TEXT,
@@ -199,9 +199,9 @@ def test_a_moderator_alert_reaches_email_and_a_slack_webhook_without_content(
 def test_the_signed_webhook_is_checked_by_the_receiver_and_a_wrong_secret_fails(
     stack: AlertStack, hook: WebhookReceiver
 ) -> None:
-    from bot.config_alerts import WebhookChannel
-    from bot.notify_channels import post_signed
-    from bot.notify_render import Rendered
+    from bot.config.alerts import WebhookChannel
+    from bot.notify.channels import post_signed
+    from bot.notify.render import Rendered
 
     message = Rendered("subject", ["line"], None, payload={"kind": "escalation"})
     hook_config = WebhookChannel(name="pager", kind="signed", url=hook.url, secret_env="S")
@@ -241,8 +241,8 @@ def test_the_same_delivery_is_never_sent_twice(stack: AlertStack, smtp: SMTPServ
 
 def test_a_follow_up_reminder_says_what_to_do_and_nothing_about_the_person() -> None:
     from bot.config import HavenConfig
-    from bot.models_alerts import Alert
-    from bot.notify_render import render
+    from bot.models.alerts import Alert
+    from bot.notify.render import render
 
     config = HavenConfig()
     alert = Alert(kind="follow_up", category="follow_up", severity="medium", case_id=42)

@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.models import AuditEntry, Case, Item
-from bot.models_alerts import AckLink, Alert, AlertDelivery, Escalation
-from bot.notify_delivery import deliver, route_alerts
-from bot.notify_escalation import step_escalations
+from bot.models.alerts import AckLink, Alert, AlertDelivery, Escalation
+from bot.notify.delivery import deliver, route_alerts
+from bot.notify.escalation import step_escalations
 from tests.alerts.conftest import (
     RISK_TEXT,
     AlertStack,

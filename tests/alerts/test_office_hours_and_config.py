@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.config_alerts import Alerts, OfficeHours
-from bot.notify_hours import describe_back, is_open, next_opening, out_of_hours_reply
+from bot.config.alerts import Alerts, OfficeHours
+from bot.notify.hours import describe_back, is_open, next_opening, out_of_hours_reply
 from rules import RulesConfig, load_ruleset
 from tests.helpers import REPO, environ_for_tests
 

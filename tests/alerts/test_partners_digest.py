@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.config_alerts import WEEKDAYS
-from bot.models_alerts import Alert, AlertDelivery, Escalation
-from bot.notify_delivery import deliver, route_alerts
-from bot.notify_digest import raise_partner_summaries, raise_weekly_digest
-from bot.notify_escalation import acknowledge
+from bot.config.alerts import WEEKDAYS
+from bot.models.alerts import Alert, AlertDelivery, Escalation
+from bot.notify.delivery import deliver, route_alerts
+from bot.notify.digest import raise_partner_summaries, raise_weekly_digest
+from bot.notify.escalation import acknowledge
 from tests.alerts.conftest import (
     AUTHOR_ID,
     OTHER_AUTHOR_ID,

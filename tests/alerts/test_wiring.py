@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from bot.actions import approve_draft
 from bot.models import AuditEntry, Item, ReplyDraft
-from bot.models_alerts import AckLink, Alert, AlertDelivery, Escalation
-from bot.notify import overnight_first
-from bot.notify_delivery import deliver, route_alerts
+from bot.models.alerts import AckLink, Alert, AlertDelivery, Escalation
+from bot.notify.alerts import overnight_first
+from bot.notify.delivery import deliver, route_alerts
 from tests.alerts.conftest import (
     OTHER_AUTHOR_ID,
     OUT_OF_HOURS,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli_rules import classify, rules
+from bot.cli.rules import classify, rules
 
 
 def run_classify(lines: list[str], *args: str) -> list[dict]:

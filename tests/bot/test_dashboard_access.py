@@ -7,10 +7,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from bot.auth import create_user
-from bot.auth_totp import enrol
 from bot.db import session_scope
 from bot.models import AuditEntry, Case
+from bot.web.auth.login import create_user
+from bot.web.auth.totp import enrol
 from tests.helpers import page_comment, signed_post
 
 RISK = "I can't do this anymore, everyone would be better off without me"

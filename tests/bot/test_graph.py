@@ -15,7 +15,7 @@ import pytest
 import requests
 import responses
 
-from bot.graph import GraphCall, GraphClient, GraphError, SentCheck, validate_api_version
+from bot.graph.client import GraphCall, GraphClient, GraphError, SentCheck, validate_api_version
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "meta"
 RESPONSES = json.loads((FIXTURES / "graph_responses.json").read_text())
@@ -36,7 +36,7 @@ TEXT = "Hi Jo \u2014 please don't share your address here \U0001f499 (ref SAFE-7
 
 
 def proof(token: str) -> str:
-    """appsecret_proof computed independently of bot.graph."""
+    """appsecret_proof computed independently of bot.graph.client."""
     return hmac.new(SECRET.encode("utf-8"), token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -495,7 +495,7 @@ def test_served_version_mismatch_is_logged_once(rsps, client, caplog) -> None:
     old = {"status": 200, "headers": {"facebook-api-version": "v20.0"}, "body": {"success": True}}
     add(rsps, "DELETE", f"{FB}/{COMMENT}", old)
     add(rsps, "DELETE", f"{FB}/{COMMENT}", old)
-    caplog.set_level(logging.WARNING, logger="bot.graph")
+    caplog.set_level(logging.WARNING, logger="bot.graph.client")
     client.delete_comment(PAGE, COMMENT)
     client.delete_comment(PAGE, COMMENT)
     assert [r.getMessage() for r in caplog.records] == ["graph asked for v24.0 but v20.0 answered"]

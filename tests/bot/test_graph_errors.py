@@ -13,8 +13,8 @@ import requests
 import responses
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
-from bot.graph import GraphClient
-from bot.graph_errors import KINDS, GraphError, classify, match_sent, redact
+from bot.graph.client import GraphClient
+from bot.graph.errors import KINDS, GraphError, classify, match_sent, redact
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "meta"
 ERRORS = json.loads((FIXTURES / "graph_errors.json").read_text())["cases"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from bot.graph_usage import BusinessUseCase, Usage
+from bot.graph.usage import BusinessUseCase, Usage
 
 PAGE = "111222333444555"
 IG = "17841400000000000"

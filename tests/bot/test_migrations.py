@@ -11,10 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
-from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401
 from bot.db import make_engine, upgrade
+from bot.models import metadata
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -32,7 +31,7 @@ def test_upgrade_matches_the_models_and_can_run_twice(engine: Engine) -> None:
     upgrade(engine)
     upgrade(engine)  # every start runs it; the second time must change nothing
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == []
 
 

@@ -6,10 +6,11 @@ from flask import Flask
 from sqlmodel import select
 
 from bot.actions import approve_draft
-from bot.auth import create_user
 from bot.db import session_scope
 from bot.models import Case, Item, ReplyDraft, User
+from bot.web.auth.login import create_user
 from tests.dashboard.support import HELP, case_of, comment
+from tests.helpers import job_context
 from workers.sending import perform
 
 
@@ -25,7 +26,7 @@ def send_draft(app: Flask, item: Item, kind: str = "private") -> int:
             admin = create_user(db, "approver", "a-long-enough-password", "admin")
             db.flush()
         action_id = approve_draft(db, draft, text=draft.text, user_id=admin.id).id  # type: ignore[arg-type]
-    assert perform(context.engine, context.graph, action_id) == "done"  # type: ignore[arg-type]
+    assert perform(context.engine, job_context(app).graph, action_id) == "done"  # type: ignore[arg-type]
     return action_id  # type: ignore[return-value]
 
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from bot.app import create_app
 from bot.models import AuditEntry, Case, utcnow
-from bot.models_consent import CaseFollowUp, CaseNote, ConsentRecord
-from bot.models_dashboard import CaseEvent
+from bot.models.consent import CaseFollowUp, CaseNote, ConsentRecord
+from bot.models.dashboard import CaseEvent
 from bot.tasks import LocalEnqueuer
 from tests.consent.support import asked_case
 from tests.dashboard.support import RISK, add_user, case_of, comment, sign_in

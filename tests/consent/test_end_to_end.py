@@ -18,12 +18,12 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.auth import create_user
-from bot.auth_totp import enrol
 from bot.config import load_settings
 from bot.db import session_scope
 from bot.models import Case, ReplyDraft, utcnow
-from bot.models_consent import CaseContact, CaseFollowUp, ConsentRecord
+from bot.models.consent import CaseContact, CaseFollowUp, ConsentRecord
+from bot.web.auth.login import create_user
+from bot.web.auth.totp import enrol
 from rules.consent import CONSENT_YES
 from tests.helpers import (
     PAGE_ID,

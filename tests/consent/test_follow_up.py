@@ -8,13 +8,13 @@ from datetime import timedelta
 from flask import Flask
 from sqlmodel import Session, select
 
-from bot.case_consent import set_consent
+from bot.cases.consent import set_consent
 from bot.config import HavenConfig
 from bot.db import session_scope
 from bot.models import Case, utcnow
-from bot.models_alerts import Alert
-from bot.models_consent import CaseFollowUp
-from bot.models_dashboard import CaseEvent
+from bot.models.alerts import Alert
+from bot.models.consent import CaseFollowUp
+from bot.models.dashboard import CaseEvent
 from tests.consent.support import asked_case
 from workers.follow_up import remind_due, run_follow_ups
 
@@ -55,7 +55,7 @@ def test_the_reminder_goes_to_the_assignees_role(app: Flask) -> None:
     engine = app.extensions["haven"].engine
     case = asked_case(app)
     with session_scope(engine) as db:
-        from bot.auth import create_user
+        from bot.web.auth.login import create_user
 
         lead = create_user(db, "carer-lead", "a-long-enough-password", "safeguarding_deputy")
         db.flush()

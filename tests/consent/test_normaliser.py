@@ -1,4 +1,4 @@
-"""webhooks/events_messaging.py: quick replies and postbacks on Haven's buttons, both platforms."""
+"""webhooks/events/messaging.py: quick replies and postbacks on Haven's buttons, both platforms."""
 
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ import json
 from flask import Flask
 from sqlmodel import Session, select
 
-from bot.case_consent import BOUNDARY_NOTE, OVERRIDE_REASON, consent_given
-from bot.demo_events import JO, demo_consent_reply
+from bot.cases.consent import BOUNDARY_NOTE, OVERRIDE_REASON, consent_given
+from bot.demo.events import JO, demo_consent_reply
 from bot.models import AuditEntry, Case, Finding, Item
-from bot.models_consent import CaseContact, ConsentRecord
-from bot.models_dashboard import CaseEvent
+from bot.models.consent import CaseContact, ConsentRecord
+from bot.models.dashboard import CaseEvent
 from rules.consent import read_consent
 from tests.consent.support import asked_case, send_draft
 from tests.dashboard.support import RISK, case_of, comment, message
@@ -116,8 +116,8 @@ def test_the_boundary_reply_is_recorded_on_the_case_once(app: Flask) -> None:
 
 
 def test_the_demo_step_waits_for_the_approved_reply_then_jo_says_yes(app: Flask) -> None:
-    from bot.demo_consent import play_consent_step
-    from bot.demo_events import DEMO_PAGE_ID, JO_COMMENT
+    from bot.demo.consent import play_consent_step
+    from bot.demo.events import DEMO_PAGE_ID, JO_COMMENT
     from tests.dashboard.support import HELP
     from tests.helpers import PAGE_ID, signed_post
 

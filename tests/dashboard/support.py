@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from bot.auth import create_user
-from bot.auth_totp import enrol
 from bot.db import session_scope
 from bot.models import Case, Item, User
+from bot.web.auth.login import create_user
+from bot.web.auth.totp import enrol
 from tests.helpers import PAGE_ID, page_comment, signed_post
 
 PASSWORD = "correct horse battery"

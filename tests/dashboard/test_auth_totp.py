@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from bot.auth_totp import accept_code
 from bot.cli import main
 from bot.config import Settings
 from bot.models import AuditEntry, User
+from bot.web.auth.totp import accept_code
 from tests.dashboard.support import PASSWORD, add_user, sign_in
 from tests.helpers import environ_for_tests, make_settings
 

@@ -76,7 +76,7 @@ def test_the_audit_log_filters_and_withholds_safeguarding_detail_from_admins(
 
 
 def test_meta_limits_and_case_keys_match_the_workers() -> None:
-    from bot import dashboard_base
+    from bot.web.dashboard import base as dashboard_base
     from workers import send_plans
 
     assert dashboard_base.PRIVATE_REPLY_WINDOW == send_plans.PRIVATE_REPLY_WINDOW

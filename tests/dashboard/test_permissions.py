@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from bot.db import session_scope
-from bot.directory_intro import propose
+from bot.directory.introductions import propose
 from bot.models import ReplyDraft
-from bot.models_directory import SupportResource
+from bot.models.directory import SupportResource
 from tests.dashboard.support import HELP, RISK, case_of, comment
 
 WHO = ("anonymous", "moderator", "admin", "safeguarding_lead", "safeguarding_deputy")

@@ -176,7 +176,7 @@ def test_within_a_severity_an_unacknowledged_overnight_alert_comes_first(
     app: Flask, as_role: Callable[[str], FlaskClient]
 ) -> None:
     from bot.db import session_scope
-    from bot.models_alerts import Alert
+    from bot.models.alerts import Alert
 
     feeder = app.test_client()
     older = comment(app, feeder, HELP, author="611", age_seconds=7200)

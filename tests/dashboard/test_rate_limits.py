@@ -11,10 +11,10 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.auth_limits import refusal
 from bot.models import AuditEntry, utcnow
-from bot.models_dashboard import LoginAttempt
+from bot.models.dashboard import LoginAttempt
 from bot.tasks import LocalEnqueuer
+from bot.web.auth.limits import refusal
 from tests.dashboard.support import PASSWORD, add_user
 from tests.helpers import make_settings
 

@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlmodel import Session
 
-from bot.config_dashboard import WorkingHours
-from bot.dashboard_worktime import working_hours_between
+from bot.config.dashboard import WorkingHours
 from bot.db import session_scope
 from bot.models import Item
+from bot.web.dashboard.worktime import working_hours_between
 from tests.dashboard.support import HELP, PII, comment, message
 
 LONDON = ZoneInfo("Europe/London")

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.crypto import install_from_settings
 from bot.db import session_scope
 from bot.models import Case, Finding, InboundEvent, Item
-from bot.models_directory import SupportResource
+from bot.models.directory import SupportResource
 from tests.helpers import make_settings
 
 _counter = iter(range(1, 1_000_000))

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from bot.models import Case
-from bot.models_directory import CaseTopic, Introduction, SupportResource
+from bot.models.directory import CaseTopic, Introduction, SupportResource
 from tests.directory.support import add_case, add_resource, load, set_consent
 
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from bot.models import AuditEntry
-from bot.models_directory import SupportResource
+from bot.models.directory import SupportResource
 
 ENTRY = {
     "kind": "peer_supporter",

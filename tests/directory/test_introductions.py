@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.auth import create_user
 from bot.db import make_engine, session_scope, upgrade
-from bot.directory_intro import (
+from bot.directory.introductions import (
     Refused,
     end,
     introduce,
@@ -20,10 +19,11 @@ from bot.directory_intro import (
     settle_all,
     supporter_agreed,
 )
-from bot.directory_shares import introduction_text, validate_shares
+from bot.directory.shares import introduction_text, validate_shares
 from bot.models import AuditEntry, Case
-from bot.models_dashboard import CaseEvent
-from bot.models_directory import Introduction, SupportResource
+from bot.models.dashboard import CaseEvent
+from bot.models.directory import Introduction, SupportResource
+from bot.web.auth.login import create_user
 from rules import load_ruleset
 from rules.schema import RulesConfig
 from tests.directory.support import (

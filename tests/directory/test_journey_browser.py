@@ -24,10 +24,10 @@ from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.db import session_scope
-from bot.demo import seed_directory
-from bot.directory_intro import settle_introductions
+from bot.demo.run import seed_directory
+from bot.directory.introductions import settle_introductions
 from bot.models import Case, User, utcnow
-from bot.models_directory import Introduction, SupportResource
+from bot.models.directory import Introduction, SupportResource
 from bot.tasks import LocalEnqueuer
 from tests.browser import CHROMIUM, chromium
 from tests.dashboard.support import PASSWORD, add_user, case_of, comment, message

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.matching import Candidate, need_for, rank, score
+from bot.directory.matching import Candidate, need_for, rank, score
 
 
 def _candidate(

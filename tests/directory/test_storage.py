@@ -11,11 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.db import make_engine, session_scope, upgrade
-from bot.directory_intro import end, introduce, person_agreed, propose, supporter_agreed
-from bot.matching import proposals_for_case
+from bot.directory.introductions import end, introduce, person_agreed, propose, supporter_agreed
+from bot.directory.matching import proposals_for_case
 from bot.models import Case
-from bot.models_directory import CaseTopic, Introduction, SupportResource
-from bot.privacy_registry import registered
+from bot.models.directory import CaseTopic, Introduction, SupportResource
+from bot.privacy.subject_data import SUBJECT_DATA
 from tests.directory.support import add_case, add_resource, load, storage_settings
 
 
@@ -91,7 +91,7 @@ def test_subject_export_and_erasure_cover_introductions_and_topics(engine: Engin
         _introduced(engine, case_id, resource_id)
         with session_scope(engine) as db:
             db.add(CaseTopic(case_id=case_id, topic="send"))
-    parts = {r.name: r for r in registered()}
+    parts = {r.name: r for r in SUBJECT_DATA}
     with Session(engine) as db:
         exported = parts["introductions"].export(db, "facebook", "77")
         topics = parts["case_topics"].export(db, "facebook", "77")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.models import AuditEntry, Case, Finding, Item, OutboundAction, ReplyDraft
-from bot.models_alerts import Alert
+from bot.models.alerts import Alert
 from tests.helpers import APP_SECRET, page_comment
 from webhooks.signature import sign
 

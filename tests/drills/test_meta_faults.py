@@ -23,12 +23,12 @@ from sqlmodel import Session, select
 
 from bot.actions import resume_account
 from bot.app import create_app
-from bot.auth import create_user
-from bot.auth_totp import enrol
 from bot.config import load_settings
 from bot.db import session_scope
 from bot.models import AccountState, AuditEntry, OutboundAction, ReplyDraft, utcnow
-from bot.models_alerts import Alert
+from bot.models.alerts import Alert
+from bot.web.auth.login import create_user
+from bot.web.auth.totp import enrol
 from tests.drills.services import HavenProcesses, PrivateRedis, drill_config, free_port, wait_until
 from tests.helpers import (
     PAGE_ID,

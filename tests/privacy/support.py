@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.models import Case, Finding, InboundEvent, Item, ReplyDraft, utcnow
-from bot.models_dashboard import CaseEvent
+from bot.models.dashboard import CaseEvent
 from tests.helpers import PAGE_ID
 
 PERSON = "6000000000000042"

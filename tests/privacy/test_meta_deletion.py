@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.app import create_app
 from bot.db import session_scope
 from bot.models import AuditEntry, Item
-from bot.models_privacy import DataDeletionRequest
+from bot.models.privacy import DataDeletionRequest
 from bot.tasks import LocalEnqueuer
 from tests.helpers import APP_SECRET, make_settings
 from tests.privacy.support import (

@@ -7,14 +7,14 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.config_privacy import DataProtection
+from bot.config.privacy import DataProtection
 from bot.db import session_scope
 from bot.models import AuditEntry, Case, Finding, InboundEvent, Item, ReplyDraft, utcnow
-from bot.models_privacy import PrivacyHold
-from bot.privacy_core import REMOVED_BODY, REMOVED_TEXT
-from bot.privacy_holds import SAFEGUARDING_REASON
-from bot.retention import purge_expired, run_retention
-from bot.retention_report import build_report
+from bot.models.privacy import PrivacyHold
+from bot.privacy.core_data import REMOVED_BODY, REMOVED_TEXT
+from bot.privacy.holds import SAFEGUARDING_REASON
+from bot.privacy.retention import purge_expired, run_retention
+from bot.privacy.retention_report import build_report
 from tests.privacy.support import SECRET_TEXT, seed_message
 
 CONFIG = DataProtection(retention_days=90, purge_batch_size=500)

@@ -13,12 +13,13 @@ from sqlmodel import Session, select
 
 from bot.db import session_scope
 from bot.models import AuditEntry, Case, InboundEvent, Item, ReplyDraft
-from bot.models_dashboard import CaseEvent, PersonMark
-from bot.models_privacy import PrivacyHold
-from bot.privacy import erase_subject, export_subject, to_json
-from bot.privacy_core import REMOVED_BODY, REMOVED_TEXT
-from bot.privacy_holds import SAFEGUARDING_REASON
-from bot.privacy_registry import register_subject_data, registered
+from bot.models.dashboard import CaseEvent, PersonMark
+from bot.models.privacy import PrivacyHold
+from bot.privacy import subject
+from bot.privacy.core_data import REMOVED_BODY, REMOVED_TEXT
+from bot.privacy.holds import SAFEGUARDING_REASON
+from bot.privacy.subject import erase_subject, export_subject, to_json
+from bot.privacy.subject_data import SUBJECT_DATA, SubjectData
 from tests.privacy.support import OTHER, PERSON, SECRET_TEXT, seed_message
 
 
@@ -127,7 +128,9 @@ def test_case_notes_may_only_be_blanked_not_rewritten(db_engine: Engine) -> None
         assert db.get(CaseEvent, seeded.note_id).text == REMOVED_TEXT  # type: ignore[union-attr]
 
 
-def test_a_registered_table_is_exported_and_erased_with_the_held_cases() -> None:
+def test_a_listed_table_is_exported_and_erased_with_the_held_cases(
+    db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[str, str, set[int]]] = []
 
     def export(session: Session, platform: str, author_id: str) -> list[dict[str, Any]]:
@@ -137,16 +140,17 @@ def test_a_registered_table_is_exported_and_erased_with_the_held_cases() -> None
         calls.append((platform, author_id, held))
         return 1
 
-    register_subject_data("test_extra", export, erase)
-    try:
-        names = [entry.name for entry in registered()]
-        # Others run before the core tables unlink the person from items and cases.
-        assert names.index("test_extra") < names.index("cases") < names.index("items")
-        entry = next(e for e in registered() if e.name == "test_extra")
-        assert entry.export(None, "facebook", "1") == [{"who": "1"}]  # type: ignore[arg-type]
-        assert entry.erase(None, "facebook", "1", {7}) == 1  # type: ignore[arg-type]
-        assert calls == [("facebook", "1", {7})]
-    finally:
-        from bot import privacy_registry
-
-        privacy_registry._REGISTRY.pop("test_extra", None)
+    monkeypatch.setattr(
+        subject, "SUBJECT_DATA", (SubjectData("test_extra", export, erase), *SUBJECT_DATA)
+    )
+    names = [entry.name for entry in subject.SUBJECT_DATA]
+    # Others run before the core tables unlink the person from items and cases.
+    for other in ("test_extra", "consent_and_case_notes", "introductions", "case_topics"):
+        assert names.index(other) < names.index("cases") < names.index("items")
+    seeded = _seed_person(db_engine)
+    with session_scope(db_engine) as db:
+        exported = export_subject(db, "facebook", PERSON, actor="cli", source="cli")
+        result = erase_subject(db, "facebook", PERSON, actor="cli", source="cli")
+    assert exported["data"]["test_extra"] == [{"who": PERSON}]
+    assert result.changed["test_extra"] == 1
+    assert calls == [("facebook", PERSON, {seeded["held"].case_id})]

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
-from bot.audit_chain import GENESIS, verify
+from bot.audit.chain import GENESIS, verify
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import AuditEntry
 from tests.helpers import REPO, environ_for_tests

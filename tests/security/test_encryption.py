@@ -18,7 +18,7 @@ from bot.crypto import DataKeyError, generate_key
 from bot.crypto_rotate import rotate
 from bot.db import session_scope
 from bot.models import AuditEntry, Case, InboundEvent, Item, ReplyDraft, utcnow
-from bot.models_dashboard import CaseEvent, PersonMark
+from bot.models.dashboard import CaseEvent, PersonMark
 from tests.helpers import REPO, environ_for_tests, make_settings
 
 WORDS = "I feel unsafe at home tonight"

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bot.cli_rules import classify
+from bot.cli.rules import classify
 
 pytestmark = pytest.mark.usefixtures("embedder")  # skips with the reason when not installed
 KEYS = {"category", "rule", "severity", "score", "span"}
@@ -52,7 +52,7 @@ def test_batches_keep_order_and_errors_in_place() -> None:
 
 
 def test_rules_test_reports_the_stage_like_a_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bot.cli_rules import rules
+    from bot.cli.rules import rules
 
     path = tmp_path / "export.csv"
     path.write_text("id,message\n1,Been giving my stuff away to mates\n2,Lovely day\n")

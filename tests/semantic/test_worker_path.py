@@ -12,11 +12,11 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.auth import create_user
-from bot.auth_totp import enrol
 from bot.db import session_scope
 from bot.models import Case, Finding
 from bot.tasks import LocalEnqueuer
+from bot.web.auth.login import create_user
+from bot.web.auth.totp import enrol
 from tests.helpers import make_settings, page_comment, signed_post
 
 pytestmark = pytest.mark.usefixtures("embedder")  # skips with the reason when not installed

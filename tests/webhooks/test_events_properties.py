@@ -20,7 +20,7 @@ from webhooks.events import (
     Parsed,
     parse_payload,
 )
-from webhooks.events_common import delivery_key
+from webhooks.events.common import delivery_key
 
 PAGE = "111222333444555"
 IG = "17841400000000000"

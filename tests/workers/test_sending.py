@@ -17,14 +17,14 @@ from sqlmodel import Session, select
 
 from bot.actions import approve_draft
 from bot.app import create_app
-from bot.auth import create_user
 from bot.config import Settings
 from bot.db import session_scope
-from bot.graph import GraphError
+from bot.graph.client import GraphError
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, User, utcnow
 from bot.tasks import LocalEnqueuer
+from bot.web.auth.login import create_user
 from rules.consent import CONSENT_QUICK_REPLIES
-from tests.helpers import PAGE_ID, make_settings, page_comment, signed_post
+from tests.helpers import PAGE_ID, job_context, make_settings, page_comment, signed_post
 from workers.sending import perform
 from workers.timers import sweep_actions, warn_private_reply_deadlines
 
@@ -92,8 +92,7 @@ def _row(app: Flask, model: type, row_id: object):  # type: ignore[no-untyped-de
 
 
 def _perform(app: Flask, action_id: int, **kwargs: object) -> str:
-    ctx = app.extensions["haven"]
-    return perform(ctx.engine, ctx.graph, action_id, **kwargs)
+    return perform(app.extensions["haven"].engine, job_context(app).graph, action_id, **kwargs)
 
 
 def _meta_error(code: int, message: str, status: int = 400, subcode: int | None = None) -> dict:
@@ -289,7 +288,7 @@ def test_a_dry_run_records_and_sends_nothing(dry_app: Flask) -> None:
         assert len(meta.calls) == 0
     action = _row(dry_app, OutboundAction, action_id)
     assert action.dry_run and action.external_id.startswith("m_dry_run")
-    assert dry_app.extensions["haven"].graph.recorded[-1].path == f"/{PAGE_ID}/messages"
+    assert job_context(dry_app).graph.recorded[-1].path == f"/{PAGE_ID}/messages"
 
 
 def test_a_private_reply_nearly_out_of_time_is_flagged_once(dry_app: Flask) -> None:

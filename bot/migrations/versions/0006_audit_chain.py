@@ -12,7 +12,7 @@ from alembic import op
 
 # The chain's hash is part of the data's meaning (every later `haven audit verify` recomputes
 # it), so the migration uses the very function the application does.
-from bot.audit_chain import GENESIS, compute_hash
+from bot.audit.chain import GENESIS, compute_hash
 
 revision = "0006"
 down_revision = "0005"

@@ -1,0 +1,279 @@
+"""The `haven` command (also `python -m bot`): serve, worker, tick, demo and operator tools."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import sys
+import threading
+
+import click
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.cli.common import CONFIG_OPTION, cli_settings
+from bot.cli.privacy import retention, subject
+from bot.cli.rules import classify, rules
+from bot.cli.security import audit, keys
+from bot.context import build_context, install
+from bot.crypto import DataKeyError
+from bot.db import make_engine, session_scope, upgrade
+from bot.models import ROLES, Finding, Item
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging (may include message text).")
+def main(verbose: bool) -> None:
+    """Haven: safeguarding-first moderation for charity Facebook and Instagram pages."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@CONFIG_OPTION
+def serve(config_path: str | None) -> None:
+    """Webhooks and dashboard on 127.0.0.1:$PORT (plus queue and timers without REDIS_URL)."""
+    from bot.cli.server import HavenServer
+
+    settings = cli_settings(config_path, need_keys=True)
+    click.echo(f"Haven on http://127.0.0.1:{settings.port}/  ({settings.summary()})")
+    HavenServer(settings).run()
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(config_path: str | None, burst: bool) -> None:
+    """An rq worker for the jobs (needs REDIS_URL)."""
+    import importlib
+
+    from bot.tasks import run_rq_worker
+
+    settings = cli_settings(config_path, need_keys=True)
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set; `haven serve` runs jobs in-process")
+    context = install(build_context(settings))
+    # Compile the rules and import the jobs once per process. rq's default Worker forks a
+    # child per job, which threw both away after every item (about one item a second) and
+    # would share the parent's database sockets with the child; SimpleWorker runs jobs in
+    # this process. A job that kills the process loses nothing: its item is still in the
+    # database and the sweep hands it to the next worker.
+    importlib.import_module("workers.jobs")
+    _ = context.ruleset
+    run_rq_worker(context.enqueuer.queue, burst=burst)  # type: ignore[attr-defined]
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--once", is_flag=True, help="Enqueue one tick and exit.")
+def tick(config_path: str | None, once: bool) -> None:
+    """Drive the database timers (sweep, deadlines) every few seconds."""
+    from bot.ticker import run_ticks, tick_once
+
+    settings = cli_settings(config_path, need_keys=True)
+    context = build_context(settings)
+    if once:
+        tick_once(context.enqueuer)
+        return
+    run_ticks(context.enqueuer, settings.config.queue.sweep_every_seconds, threading.Event())
+
+
+@main.command("resume-sending")
+@CONFIG_OPTION
+@click.argument("account_id")
+def resume_sending(config_path: str | None, account_id: str) -> None:
+    """Send again on a page paused after Meta refused its token (renew the token first)."""
+    from bot.actions import resume_account
+
+    settings = cli_settings(config_path)
+    with session_scope(make_engine(settings.database_url)) as session:
+        resumed = resume_account(session, account_id, actor="cli")
+    click.echo(f"sending resumed on {account_id}" if resumed else f"{account_id} was not paused")
+
+
+@main.command("check-config")
+@CONFIG_OPTION
+def check_config(config_path: str | None) -> None:
+    """Validate config.yaml, the rules and the environment; print a one-line summary."""
+    from rules import RuleError, load_ruleset
+
+    settings = cli_settings(config_path)
+    from bot.semantic import availability
+    from rules.semantic import load_pack
+
+    try:
+        ruleset = load_ruleset(settings.config.rules)
+        load_pack()
+        semantic = availability(settings.config.rules.semantic)
+    except (RuleError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    alerts = settings.config.alerts
+    missing = [name for name in alerts.env_names() if not os.environ.get(name)]
+    if missing:
+        raise click.ClickException(
+            f"alerts: these environment variables are not set: {', '.join(missing)}"
+        )
+    click.echo(
+        f"{settings.summary()}; {len(ruleset.rules)} rules; "
+        f"semantic stage {semantic.reason}; {alerts.summary()}"
+    )
+
+
+@main.command("init-db")
+@CONFIG_OPTION
+def init_db(config_path: str | None) -> None:
+    """Create or upgrade the database schema (run once per release in production)."""
+    settings = cli_settings(config_path)
+    upgrade(make_engine(settings.database_url))
+    click.echo("database schema is up to date")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--limit", type=int, default=None, help="Only the newest N items.")
+def items(config_path: str | None, as_json: bool, limit: int | None) -> None:
+    """Every stored inbound item, oldest first: what arrived and what Haven found."""
+    settings = cli_settings(config_path)
+    engine = make_engine(settings.database_url)
+    try:
+        _list_items(engine, as_json, limit)
+    except DataKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _list_items(engine: Engine, as_json: bool, limit: int | None) -> None:
+    with Session(engine) as session:
+        query = select(Item).order_by(Item.id.desc() if limit else Item.id)
+        rows = session.exec(query.limit(limit) if limit else query).all()
+        for item in reversed(rows) if limit else rows:
+            categories = sorted(
+                set(session.exec(select(Finding.category).where(Finding.item_id == item.id)).all())
+            )
+            if as_json:
+                click.echo(json.dumps(_item_json(item, categories), ensure_ascii=False))
+            else:
+                found = ", ".join(categories) or "-"
+                click.echo(
+                    f"{item.id:>6}  {item.channel:<10} {item.verb:<7} {item.status:<10} {found}"
+                )
+
+
+def _item_json(item: Item, categories: list[str]) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "platform": item.platform,
+        "channel": item.channel,
+        "verb": item.verb,
+        "account_id": item.account_id,
+        "external_id": item.external_id,
+        "post_id": item.post_id,
+        "parent_id": item.parent_id,
+        "thread_id": item.thread_id,
+        "author_id": item.author_id,
+        "text": item.text,
+        "attachments": item.attachments,
+        "from_page": item.from_page,
+        "is_echo": item.is_echo,
+        "status": item.status,
+        "categories": categories,
+        "case_id": item.case_id,
+        "created_at": item.created_at.isoformat(),
+    }
+
+
+@main.group()
+def users() -> None:
+    """Dashboard users."""
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The password typed on stdin, or a strong one made here (printed once by the caller)."""
+    return sys.stdin.readline().rstrip("\n") if from_stdin else secrets.token_urlsafe(12)
+
+
+@users.command("add")
+@CONFIG_OPTION
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin instead of making one."
+)
+def users_add(config_path: str | None, name: str, role: str, password_stdin: bool) -> None:
+    """Add a user; without --password-stdin a strong password is made and printed once."""
+    from bot.web.auth.login import create_user
+
+    settings = cli_settings(config_path)
+    engine = make_engine(settings.database_url)
+    password = _new_password(password_stdin)
+    try:
+        with session_scope(engine) as session:
+            create_user(session, name, password, role)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {name} as {role}")
+    if not password_stdin:
+        click.echo(f"password: {password}")
+
+
+@users.command("reset-password")
+@CONFIG_OPTION
+@click.argument("name")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin instead of making one."
+)
+def users_reset_password(config_path: str | None, name: str, password_stdin: bool) -> None:
+    """Give a user a new password (printed once unless read from stdin); ends their sessions."""
+    from bot.web.auth.login import find_user, set_password
+
+    engine = make_engine(cli_settings(config_path).database_url)
+    password = _new_password(password_stdin)
+    try:
+        with session_scope(engine) as session:
+            user = find_user(session, name)
+            if user is None:
+                raise ValueError(f"there is no user called {name!r}")
+            set_password(session, user, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"new password set for {name}")
+    if not password_stdin:
+        click.echo(f"password: {password}")
+
+
+@users.command("reset-totp")
+@CONFIG_OPTION
+@click.argument("name")
+def users_reset_totp(config_path: str | None, name: str) -> None:
+    """Forget a user's second factor (a lost phone); they set up a new one at next sign-in."""
+    from bot.web.auth.login import find_user
+    from bot.web.auth.totp import reset
+
+    engine = make_engine(cli_settings(config_path).database_url)
+    with session_scope(engine) as session:
+        user = find_user(session, name)
+        if user is None:
+            raise click.ClickException(f"there is no user called {name!r}")
+        reset(session, user, actor="cli")
+    click.echo(f"second factor cleared for {name}: they set up a new one when they next sign in")
+
+
+@main.command()
+@CONFIG_OPTION
+def demo(config_path: str | None) -> None:
+    """The embedded default with sample events, so there is something to look at."""
+    from bot.demo.run import run_demo
+
+    run_demo(config_path)
+
+
+main.add_command(classify)
+main.add_command(rules)
+main.add_command(keys)
+main.add_command(audit)
+main.add_command(subject)
+main.add_command(retention)

@@ -1,0 +1,273 @@
+"""`haven classify` and `haven rules test`: the rules engine from the command line.
+
+Both commands use the same engine and config as the running bot. They are plain click objects;
+bot/cli/__init__.py registers them on the `haven` group.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import io
+import json
+import select
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.cli.common import CONFIG_OPTION
+from bot.config import ConfigError, load_settings
+from bot.semantic import detection_ruleset
+from rules import (
+    Attachment,
+    Finding,
+    Message,
+    RuleError,
+    RuleSet,
+    categories_of,
+)
+from rules.model import CHANNELS
+from rules.semantic import evaluate_many
+
+TEXT_COLUMNS = ("text", "message", "comment", "body", "content", "comment_text")
+
+
+def _ruleset(config_path: str | None = None) -> RuleSet:
+    """The running bot's ruleset: the `rules:` section of its validated config.yaml, with the
+    semantic stage when it is installed and enabled."""
+    return detection_ruleset(load_settings(config_path).config.rules)
+
+
+def _load_or_exit(config_path: str | None) -> RuleSet:
+    try:
+        return _ruleset(config_path)
+    except (ConfigError, RuleError, ValueError, OSError, RuntimeError) as exc:
+        raise click.ClickException(f"cannot load rules: {exc}") from exc
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "category": finding.category,
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "score": finding.score,
+        "span": list(finding.span) if finding.span else None,
+    }
+    if finding.explanation is not None:
+        # An extra key (DESIGN's keys are unchanged): why the semantic stage fired.
+        out["explanation"] = finding.explanation.as_json()
+    return out
+
+
+def message_from_json(obj: Any) -> Message:
+    """Build a Message from one classify input object; ValueError says what is wrong."""
+    if not isinstance(obj, dict):
+        raise ValueError("each line must be a JSON object")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise ValueError("'text' must be a string")
+    channel = obj.get("channel", "fb_comment")
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    raw_attachments = obj.get("attachments") or []
+    if not isinstance(raw_attachments, list):
+        raise ValueError("'attachments' must be a list")
+    attachments = []
+    for item in raw_attachments:
+        if isinstance(item, str):
+            attachments.append(Attachment(type=item))
+        elif isinstance(item, dict) and isinstance(item.get("type"), str):
+            url = item.get("url")
+            attachments.append(
+                Attachment(type=item["type"], url=url if isinstance(url, str) else None)
+            )
+        else:
+            raise ValueError("attachments are strings or objects with a 'type'")
+    from_page = obj.get("from_page", False)
+    if not isinstance(from_page, bool):
+        raise ValueError("'from_page' must be true or false")
+    author = obj.get("author_id")
+    return Message(
+        text=text,
+        channel=channel,
+        platform="instagram" if channel.startswith("ig_") else "facebook",
+        attachments=tuple(attachments),
+        from_page=from_page,
+        author_id=str(author) if author is not None else None,
+    )
+
+
+@click.command("classify")
+@CONFIG_OPTION
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Lines classified together at most (the semantic stage embeds them in one call); "
+    "default 32, or 1 when stdin is a terminal. A batch is answered as soon as no more input "
+    "is waiting, so a program writing one line and waiting for its answer is never stalled.",
+)
+def classify(config_path: str | None, batch: int | None) -> None:
+    """Classify JSONL messages from stdin; one JSONL result per input line, in order."""
+    ruleset = _load_or_exit(config_path)
+    stream = sys.stdin  # CliRunner and pipes both provide it; click 8.5 deprecates get_text_stream
+    size = batch or (1 if stream.isatty() else 32)
+    pending: list[str] = []
+    for line in stream:
+        if line.strip():
+            pending.append(line)
+        if len(pending) >= size or (pending and not _more_waiting(stream)):
+            _classify_lines(ruleset, pending)
+            pending = []
+    _classify_lines(ruleset, pending)
+
+
+def _more_waiting(stream: Any) -> bool:
+    """Whether more input can be read at once (a pipe being filled); True when unknown."""
+    try:
+        ready, _, _ = select.select([stream], [], [], 0)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return True  # no file descriptor (tests' in-memory stdin): batch by size and EOF
+    return bool(ready)
+
+
+def _classify_lines(ruleset: RuleSet, lines: list[str]) -> None:
+    parsed: list[tuple[Any, Message | None, str | None]] = []  # (id, message, error)
+    for line in lines:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            parsed.append((None, None, f"invalid JSON: {exc.msg}"))
+            continue
+        ident = obj.get("id") if isinstance(obj, dict) else None
+        try:
+            parsed.append((ident, message_from_json(obj), None))
+        except ValueError as exc:
+            parsed.append((ident, None, str(exc)))
+    found = iter(evaluate_many(ruleset, [m for _, m, _ in parsed if m is not None]))
+    for ident, message, error in parsed:
+        out: dict[str, Any]
+        if message is None:
+            out = {"id": ident, "error": error}
+        else:
+            findings = next(found)
+            out = {
+                "id": ident,
+                "categories": categories_of(findings),
+                "findings": [finding_json(f) for f in findings],
+            }
+        click.echo(json.dumps(out, ensure_ascii=False))
+    sys.stdout.flush()
+
+
+def _rows(path: Path) -> Iterator[tuple[str, str]]:
+    """Yield (id, text) from a CSV (a text/message/comment column) or JSONL export."""
+    raw = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                text = next((obj[c] for c in TEXT_COLUMNS if isinstance(obj.get(c), str)), None)
+                if text is not None:
+                    yield str(obj.get("id", n)), text
+        return
+    reader = csv.DictReader(io.StringIO(raw))
+    fields = [f for f in reader.fieldnames or [] if f]
+    column = next(
+        (f for f in fields if f.strip().lower() in TEXT_COLUMNS), fields[0] if fields else None
+    )
+    if column is None:
+        return
+    id_column = next((f for f in fields if f.strip().lower() == "id"), None)
+    for n, row in enumerate(reader, 1):
+        text = row.get(column) or ""
+        yield (row.get(id_column) or str(n)) if id_column else str(n), text
+
+
+def _excerpt(text: str, span: tuple[int, int] | None, width: int = 50) -> str:
+    if span is None:
+        return text[: width * 2].replace("\n", " ")
+    start, end = span
+    left = max(0, start - width)
+    snippet = f"{text[left:start]}[[{text[start:end]}]]{text[end : end + width]}"
+    return (
+        ("..." if left else "")
+        + snippet.replace("\n", " ")
+        + ("..." if end + width < len(text) else "")
+    )
+
+
+@click.group("rules")
+def rules() -> None:
+    """Work with the moderation rules."""
+
+
+@rules.command("test")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@CONFIG_OPTION
+@click.option(
+    "--channel",
+    type=click.Choice(sorted(CHANNELS)),
+    default="fb_comment",
+    show_default=True,
+    help="Channel the exported messages came from.",
+)
+@click.option("--examples", type=int, default=3, show_default=True, help="Examples per rule.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report instead of text.")
+def rules_test(
+    file: Path, config_path: str | None, channel: str, examples: int, as_json: bool
+) -> None:
+    """Dry run: replay the rules over an export of past comments (CSV or JSONL)."""
+    ruleset = _load_or_exit(config_path)
+    hits: dict[str, int] = collections.Counter()
+    samples: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+    per_category: dict[str, int] = collections.Counter()
+    total = flagged = 0
+    for ident, text in _rows(file):
+        total += 1
+        findings = ruleset.evaluate(Message(text=text, channel=channel))
+        flagged += bool(findings)
+        per_category.update(categories_of(findings))
+        for f in findings:
+            hits[f.rule] += 1
+            if len(samples[f.rule]) < examples:
+                samples[f.rule].append(
+                    {"id": ident, "excerpt": _excerpt(text, f.span), "score": f.score}
+                )
+    by_rule: dict[str, Any] = {r.id: r for r in ruleset.rules}
+    stage = getattr(ruleset, "stage", None)  # the semantic stage's categories have rule ids too
+    by_rule.update({c.rule: c for c in stage.categories} if stage else {})
+    if as_json:
+        report = {
+            "file": str(file),
+            "messages": total,
+            "flagged": flagged,
+            "categories": dict(sorted(per_category.items())),
+            "rules": [
+                {
+                    "rule": rid,
+                    "category": by_rule[rid].category,
+                    "hits": n,
+                    "examples": samples[rid],
+                }
+                for rid, n in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{file}: {total} messages, {flagged} flagged")
+    for rid, n in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0])):
+        click.echo(f"\n{rid} ({by_rule[rid].category}, {by_rule[rid].severity}): {n} hits")
+        for sample in samples[rid]:
+            click.echo(f"  #{sample['id']}: {sample['excerpt']}")
+    silent = sorted(r.id for r in ruleset.rules if r.id not in hits)
+    if silent:
+        click.echo(f"\nrules with no hits ({len(silent)}): {', '.join(silent)}")

@@ -1,0 +1,22 @@
+"""The `data_protection:` section of config.yaml: how long message texts are kept."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.config.section import Section
+
+
+class DataProtection(Section):
+    # Message texts, raw webhook bodies, draft texts and names are removed this many days
+    # after they arrived; the minimal case record (type, dates, status, outcome, categories)
+    # stays. 90 days is what the charity's webchat policy keeps transcripts for.
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    # Rows purged per table per tick: a large backlog is worked off over a few ticks instead
+    # of holding one long transaction against the webhook's writes.
+    purge_batch_size: int = Field(default=500, ge=1, le=100_000)
+    # How far ahead the retention report looks for "due next".
+    report_days_ahead: int = Field(default=7, ge=1, le=365)
+    # The public address of Haven, for the status link in Meta's data-deletion answer
+    # (e.g. https://haven.example.org). Empty: the address the request came in on.
+    public_url: str = Field(default="", max_length=300, pattern=r"^(https?://[^\s]+)?$")

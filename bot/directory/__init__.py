@@ -1,0 +1,1 @@
+"""The support directory: its vocabulary, matching, and introductions with both consents."""

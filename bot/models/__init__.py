@@ -1,0 +1,79 @@
+"""Every table, in one place: importing `bot.models` puts all of them on `metadata`.
+
+`base.py` owns `utcnow`, the shared enums and the encrypted column type; each table module
+imports `base` only. Alembic (bot/migrations/env.py) and `create_all` read `metadata`.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from bot.models.alerts import AckLink, Alert, AlertDelivery, Escalation
+from bot.models.base import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    CASE_STATUSES,
+    CONSENT_STATES,
+    DRAFT_STATUSES,
+    ITEM_STATUSES,
+    ROLES,
+    SAFEGUARDING_ROLES,
+    utcnow,
+)
+from bot.models.consent import CaseContact, CaseFollowUp, CaseNote, ConsentRecord
+from bot.models.dashboard import CaseEvent, LoginAttempt, PersonMark
+from bot.models.directory import CaseTopic, Introduction, SupportResource
+from bot.models.moderation import (
+    AccountState,
+    AuditEntry,
+    Case,
+    Finding,
+    InboundEvent,
+    Item,
+    OutboundAction,
+    ReplyDraft,
+    User,
+)
+from bot.models.privacy import DataDeletionRequest, PrivacyHold, PrivacyRemoval
+
+# The schema of every table above (SQLModel keeps one registry for all of them).
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ACTION_KINDS",
+    "ACTION_STATUSES",
+    "CASE_STATUSES",
+    "CONSENT_STATES",
+    "DRAFT_STATUSES",
+    "ITEM_STATUSES",
+    "ROLES",
+    "SAFEGUARDING_ROLES",
+    "AccountState",
+    "AckLink",
+    "Alert",
+    "AlertDelivery",
+    "AuditEntry",
+    "Case",
+    "CaseContact",
+    "CaseEvent",
+    "CaseFollowUp",
+    "CaseNote",
+    "CaseTopic",
+    "ConsentRecord",
+    "DataDeletionRequest",
+    "Escalation",
+    "Finding",
+    "InboundEvent",
+    "Introduction",
+    "Item",
+    "LoginAttempt",
+    "OutboundAction",
+    "PersonMark",
+    "PrivacyHold",
+    "PrivacyRemoval",
+    "ReplyDraft",
+    "SupportResource",
+    "User",
+    "metadata",
+    "utcnow",
+]

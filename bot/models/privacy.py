@@ -1,0 +1,68 @@
+"""Tables for data protection: safeguarding holds and Meta's data-deletion requests.
+
+Neither holds message text, names or a platform user's id: a hold names a case and a reason,
+and a deletion request keeps only a keyed digest of who asked, so a repeated request from Meta
+gets the same confirmation code without Haven keeping the id it has just erased.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.models.base import utcnow
+
+DELETION_STATUSES = ("received", "completed", "completed_with_hold")
+
+
+class PrivacyHold(SQLModel, table=True):
+    """A case whose messages retention and erasure must keep, and why (e.g. safeguarding)."""
+
+    __tablename__ = "privacy_holds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # One hold per case: placing it again (every retention run, every erasure) changes nothing.
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    reason: str = Field(max_length=300)
+    placed_at: datetime = Field(default_factory=utcnow)
+    placed_by: str = Field(max_length=80)  # "system", "user:<id>" or "cli"
+    released_at: datetime | None = None
+    released_by: str | None = Field(default=None, max_length=80)
+
+
+class DataDeletionRequest(SQLModel, table=True):
+    """One data-deletion request from Meta (a person removed our app), and its outcome."""
+
+    __tablename__ = "data_deletion_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Shown to the person by Meta and looked up on the public status page.
+    confirmation_code: str = Field(max_length=40, unique=True)
+    # HMAC-SHA256 of "platform:user_id" under the app secret: recognises a repeat request
+    # without keeping the id itself.
+    subject_digest: str = Field(max_length=64, unique=True)
+    status: str = Field(default="received", max_length=30)
+    received_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    # Counts per kind of data and the held case ids: numbers only, no personal data.
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class PrivacyRemoval(SQLModel, table=True):
+    """A row whose personal content retention or erasure removed, and when.
+
+    Texts are encrypted at rest, so "already removed" cannot be seen in SQL from the text
+    itself; this record is what makes both idempotent, and what the retention report counts.
+    """
+
+    __tablename__ = "privacy_removals"
+    __table_args__ = (UniqueConstraint("table_name", "row_id", name="uq_privacy_removals_row"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    table_name: str = Field(max_length=40)
+    row_id: int
+    reason: str = Field(max_length=20)  # "retention" | "erasure"
+    removed_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,1 @@
+"""Alerts: raising them, rendering, channels, delivery, escalation timers and office hours."""

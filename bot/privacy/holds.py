@@ -1,0 +1,79 @@
+"""Safeguarding holds: the cases whose messages retention and erasure keep, with the reason.
+
+A safeguarding case (the override made it one, or an escalation was opened on it) may be read
+in a safeguarding review long after the retention period, and an erasure request does not
+outweigh that. The hold is a row on the case, placed automatically the first time retention or
+erasure meets the case, so the report can say what is held and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.audit import record
+from bot.models import Case
+from bot.models.alerts import Escalation
+from bot.models.privacy import PrivacyHold
+
+SAFEGUARDING_REASON = (
+    "safeguarding case: messages kept for safeguarding review, beyond the retention period "
+    "and an erasure request"
+)
+
+
+def safeguarding_cases(case_ids: Iterable[int] | None = None) -> object:
+    """A query for the ids of safeguarding cases (among `case_ids`, when given)."""
+    query = select(Case.id).where(
+        or_(Case.case_type == "safeguarding", col(Case.id).in_(select(Escalation.case_id)))
+    )
+    if case_ids is not None:
+        query = query.where(col(Case.id).in_(list(case_ids)))
+    return query
+
+
+def place_safeguarding_holds(
+    session: Session, actor: str, case_ids: Iterable[int] | None = None
+) -> list[int]:
+    """Hold every safeguarding case (among `case_ids`) not held before; returns the new ones.
+
+    A hold that was released stays released: its row is there, so it is not placed again.
+    """
+    candidates = set(session.exec(safeguarding_cases(case_ids)).all())  # type: ignore[call-overload]
+    if not candidates:
+        return []
+    existing = set(
+        session.exec(select(PrivacyHold.case_id).where(col(PrivacyHold.case_id).in_(candidates)))
+    )
+    placed = []
+    for case_id in sorted(candidates - existing):
+        try:
+            # A savepoint: another process placing the same hold a moment ago wins quietly.
+            with session.begin_nested():
+                session.add(
+                    PrivacyHold(case_id=case_id, reason=SAFEGUARDING_REASON, placed_by=actor)
+                )
+        except IntegrityError:
+            continue
+        record(session, actor, "privacy.hold_placed", "case", case_id, reason="safeguarding")
+        placed.append(case_id)
+    return placed
+
+
+def held_case_ids(session: Session, case_ids: Iterable[int] | None = None) -> set[int]:
+    """Cases with a hold in force (among `case_ids`, when given)."""
+    query = select(PrivacyHold.case_id).where(PrivacyHold.released_at.is_(None))
+    if case_ids is not None:
+        query = query.where(col(PrivacyHold.case_id).in_(list(case_ids)))
+    return set(session.exec(query).all())
+
+
+def active_holds(session: Session) -> list[PrivacyHold]:
+    return list(
+        session.exec(
+            select(PrivacyHold).where(PrivacyHold.released_at.is_(None)).order_by(PrivacyHold.id)
+        ).all()
+    )

@@ -1,0 +1,211 @@
+"""Working a case: status changes with reasons, notes, assignment, and opening a case by hand.
+
+Each step is a `case_events` row (append-only: the decision and its reason, who and when)
+and an audit entry. Safeguarding cases are worked by the safeguarding lead and deputy only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.audit import record
+from bot.cases.keys import open_key
+from bot.cases.status import (
+    allowed_transitions,
+    apply_status,
+    item_ids,
+    mark_first_action,
+    may_hold,
+)
+from bot.db import session_scope
+from bot.models import Case, Finding, Item, User, utcnow
+from bot.models.dashboard import CaseEvent
+from bot.web.auth.login import MODERATORS, safe_target
+from bot.web.dashboard.base import (
+    CASE_TYPES,
+    MAX_TEXT,
+    SEVERITY_RANK,
+    actor,
+    check_case_access,
+    engine,
+    haven,
+    status_label,
+)
+
+bp = Blueprint("casework", __name__)
+
+
+def _caseworker() -> None:
+    if current_user.role not in MODERATORS:
+        abort(403)
+
+
+def _back(case_id: int) -> ResponseReturnValue:
+    return redirect(url_for("dashboard.case_detail", case_id=case_id))
+
+
+def _text(name: str, *, required: bool) -> str | None:
+    """A trimmed form field, or None (with a message) when it is missing or too long."""
+    value = (request.form.get(name) or "").strip()
+    if (required and not value) or len(value) > MAX_TEXT:
+        flash(f"Please write between 1 and {MAX_TEXT} characters.", "error")
+        return None
+    return value
+
+
+@bp.post("/cases/<int:case_id>/status")
+@login_required
+def change_status(case_id: int) -> ResponseReturnValue:
+    _caseworker()
+    target = request.form.get("status", "")
+    outcome = (request.form.get("outcome") or "").strip() or None
+    reason = _text("reason", required=True)
+    if reason is None:
+        return _back(case_id)
+    with session_scope(engine()) as db:
+        case = check_case_access(db, case_id) or abort(404)
+        if target not in allowed_transitions(case):
+            flash(
+                f"A {status_label(case.status)} case cannot become {status_label(target)}.", "error"
+            )
+            return _back(case_id)
+        if target == "closed" and outcome not in haven().settings.config.dashboard.case_outcomes:
+            flash("Choose the outcome the case is closed with.", "error")
+            return _back(case_id)
+        apply_status(
+            db, case, target, reason, outcome if target == "closed" else None, utcnow(),
+            actor_id=current_user.id,
+        )  # fmt: skip
+    if target == "escalated" and not current_user.can_see_safeguarding:
+        flash("Escalated: the safeguarding lead has the case now.", "info")
+        return redirect(url_for("dashboard.queue"))
+    flash(f"Case #{case_id} is now {status_label(target)}.", "info")
+    return _back(case_id)
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@login_required
+def add_note(case_id: int) -> ResponseReturnValue:
+    _caseworker()
+    text = _text("note", required=True)
+    if text is None:
+        return _back(case_id)
+    now = utcnow()
+    with session_scope(engine()) as db:
+        case = check_case_access(db, case_id) or abort(404)
+        if not haven().settings.config.cases.free_text_notes:
+            # Minimal notes by default: initials, date, type of support (dashboard_consent.py).
+            flash("Free-text notes are turned off; add a brief note instead.", "error")
+            return _back(case_id)
+        event = CaseEvent(case_id=case_id, at=now, actor_id=current_user.id, kind="note", text=text)
+        db.add(event)
+        case.updated_at = now
+        db.add(case)
+        db.flush()
+        record(db, actor(), "case.note_added", "case", case_id, event_id=event.id)
+        mark_first_action(db, item_ids(db, case_id), now)
+    flash("Note added.", "info")
+    return _back(case_id)
+
+
+@bp.post("/cases/<int:case_id>/assignee")
+@login_required
+def assign(case_id: int) -> ResponseReturnValue:
+    _caseworker()
+    raw = request.form.get("assignee", "")
+    now = utcnow()
+    with session_scope(engine()) as db:
+        case = check_case_access(db, case_id) or abort(404)
+        user = db.get(User, int(raw)) if raw.isdigit() else None
+        if raw and (user is None or not user.active or not may_hold(user, case)):
+            flash("That person cannot be given this case.", "error")
+            return _back(case_id)
+        case.assignee_id, case.updated_at = (user.id if user else None), now
+        db.add(case)
+        event = CaseEvent(
+            case_id=case_id,
+            at=now,
+            actor_id=current_user.id,
+            kind="assign",
+            assignee_id=case.assignee_id,
+        )
+        db.add(event)
+        db.flush()
+        record(
+            db,
+            actor(),
+            "case.assigned",
+            "case",
+            case_id,
+            assignee_id=case.assignee_id,
+            event_id=event.id,
+        )
+        mark_first_action(db, item_ids(db, case_id), now)
+    flash(f"Assigned to {user.username}." if user else "Unassigned.", "info")
+    return _back(case_id)
+
+
+@bp.post("/items/<int:item_id>/case")
+@login_required
+def open_case(item_id: int) -> ResponseReturnValue:
+    """Open a case for a flagged item, or join the one already open for that person."""
+    _caseworker()
+    case_type = request.form.get("case_type", "")
+    if case_type not in CASE_TYPES:
+        flash("Choose what kind of case to open.", "error")
+        return redirect(safe_target(request.form.get("back")))
+    now = utcnow()
+    with session_scope(engine()) as db:
+        item = db.get(Item, item_id) or abort(404)
+        case = check_case_access(db, item.case_id)
+        if case is None:
+            case = _find_or_open(db, item, case_type, now)
+            item.case_id = case.id
+            db.add(item)
+        mark_first_action(db, [item_id], now)
+        case_id, hidden = case.id, case.case_type == "safeguarding"
+    if hidden and not current_user.can_see_safeguarding:
+        flash("It is with the safeguarding lead now, in a safeguarding case.", "info")
+        return redirect(safe_target(request.form.get("back")))
+    return redirect(url_for("dashboard.case_detail", case_id=case_id))
+
+
+def _find_or_open(db: Session, item: Item, case_type: str, now: datetime) -> Case:
+    key = open_key(item)
+    existing = db.exec(select(Case).where(Case.open_key == key)).first()
+    if existing is not None:
+        # Joined, as a worker would join it; if it is a safeguarding case the item now shows
+        # only that such a case exists, like the rest of that case.
+        return existing
+    severities = db.exec(
+        select(Finding.severity).where(Finding.item_id == item.id, Finding.superseded_at.is_(None))
+    ).all()
+    safeguarding = case_type == "safeguarding"
+    case = Case(
+        case_type=case_type,
+        status="escalated" if safeguarding else "new",
+        priority="urgent" if safeguarding else "normal",
+        severity=max(severities, key=lambda s: SEVERITY_RANK.get(s, 0), default="low"),
+        platform=item.platform,
+        account_id=item.account_id,
+        author_id=item.author_id,
+        open_key=key,
+        opened_at=now,
+        updated_at=now,
+    )
+    try:
+        # A worker may open this person's case at the same moment: the unique key decides.
+        with db.begin_nested():
+            db.add(case)
+    except IntegrityError:
+        return db.exec(select(Case).where(Case.open_key == key)).one()
+    record(db, actor(), "case.opened", "case", case.id, item_id=item.id, case_type=case_type)
+    if safeguarding:
+        record(db, actor(), "case.escalated", "case", case.id, item_id=item.id)
+    return case
