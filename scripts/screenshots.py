@@ -24,9 +24,9 @@ import pyotp
 from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.browser: one way of starting Chromium everywhere
+sys.path.insert(0, str(ROOT))  # for tests.browser.support: one way of starting Chromium everywhere
 
-from tests.browser import chromium  # noqa: E402
+from tests.browser.support import chromium  # noqa: E402
 
 PATTERNS = {
     "url": r"dashboard: (http://\S+)",

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.dashboard.conftest import as_role, staff
+from tests.web.dashboard.conftest import as_role, staff
 
 __all__ = ["as_role", "staff"]

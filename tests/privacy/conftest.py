@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.dashboard.conftest import as_role, staff  # noqa: F401  (signed-in staff by role)
+from tests.web.dashboard.conftest import as_role, staff  # noqa: F401  (signed-in staff by role)
 
 
 @pytest.fixture

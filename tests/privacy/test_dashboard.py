@@ -16,9 +16,9 @@ from bot.app import create_app
 from bot.db import session_scope
 from bot.models import AuditEntry, Item
 from bot.tasks import LocalEnqueuer
-from tests.dashboard.support import RISK, add_user, comment, sign_in
 from tests.helpers import make_settings
 from tests.privacy.support import PERSON, SECRET_TEXT, seed_message
+from tests.web.dashboard.support import RISK, add_user, comment, sign_in
 
 FORM = {"platform": "facebook", "user_id": PERSON}
 

@@ -1,0 +1,126 @@
+"""The issue's "done when", on the production stack: a risk comment through the signed webhook,
+a real `haven worker` on Redis + PostgreSQL, and the lead's email in a local SMTP server within
+seconds; ignored, it is re-escalated to the deputy and the pager; acknowledged, it stops."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from rq.job import Job
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot.app import create_app
+from bot.config import load_settings
+from bot.db import session_scope
+from bot.models import utcnow
+from bot.models.alerts import Escalation
+from bot.tasks import TICK
+from tests.helpers import (
+    die_with_parent,
+    environ_for_tests,
+    page_comment,
+    signed_post,
+    stop_process,
+    use_production_services,
+    write_config,
+)
+from tests.notify.conftest import (
+    HOOK_SECRET,
+    RISK_TEXT,
+    AlertStack,
+    alerts_config,
+    assert_content_free,
+)
+from tests.notify.servers import SMTPServer, WebhookReceiver
+
+
+@pytest.fixture
+def production(
+    tmp_path: Path, postgres_url: str, redis_url: str, smtp: SMTPServer, hook: WebhookReceiver
+) -> Iterator[tuple[AlertStack, Path]]:
+    config = yaml.safe_load(write_config(tmp_path).read_text(encoding="utf-8"))
+    config["alerts"] = alerts_config(smtp.port, hook.url)
+    config_path = tmp_path / "alerts-config.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(config_path), HOOK_SECRET=HOOK_SECRET)
+    use_production_services(env, postgres_url, redis_url)
+    settings = load_settings(None, env)
+    app = create_app(settings)
+    app.config["WTF_CSRF_ENABLED"] = False
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+    yield AlertStack(app, settings), log_path
+    stop_process(worker)
+    app.extensions["haven"].engine.dispose()
+    app.extensions["haven"].enqueuer.connection.close()
+
+
+def _tick_and_wait(stack: AlertStack) -> None:
+    queue = stack.app.extensions["haven"].enqueuer
+    queue.enqueue(TICK, job_id="tick", retry=False)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        job = Job.fetch("tick", connection=queue.connection, serializer=queue.queue.serializer)
+        if job.is_finished:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the tick job did not finish")
+
+
+def test_risk_reaches_the_lead_at_once_is_re_escalated_and_stops_when_acknowledged(
+    production: tuple[AlertStack, Path], smtp: SMTPServer, hook: WebhookReceiver
+) -> None:
+    stack, log_path = production
+    client = stack.app.test_client()
+    posted = time.monotonic()
+    comment = page_comment(RISK_TEXT, created_time=int(utcnow().timestamp()))
+    assert signed_post(client, comment).status_code == 200
+
+    (first,) = smtp.wait_for(1, timeout=30)
+    assert time.monotonic() - posted < 15  # "within seconds", through Redis and a worker
+    assert first.rcpt_tos == ["lead@example.org"] and "safeguarding escalation" in first.subject
+    assert_content_free(first.everything)
+
+    # Ignored: stand in for the ten minutes passing, then let the worker's tick find it.
+    with session_scope(stack.engine) as session:
+        session.exec(update(Escalation).values(next_step_at=utcnow() - timedelta(seconds=1)))
+    _tick_and_wait(stack)
+    mails = smtp.wait_for(3)
+    assert sorted(m.rcpt_tos[0] for m in mails[1:]) == ["deputy@example.org", "lead@example.org"]
+    (page,) = hook.wait_for(1)
+    assert page.signature_ok is True and page.json["level"] == 1
+    for sent in [*mails, page.body.decode()]:
+        assert_content_free(sent if isinstance(sent, str) else sent.everything)
+
+    # The lead follows the link in the first email, signs in, and confirms.
+    lead = stack.client_as(stack.user("lead", "safeguarding_lead"))
+    token = re.search(r"/alerts/ack\?t=([\w-]+)", first.body).group(1)
+    assert lead.post("/alerts/ack", data={"t": token}).status_code == 302
+    with Session(stack.engine) as session:
+        escalation = session.exec(select(Escalation)).one()
+    assert escalation.status == "acknowledged"
+
+    # Long past the next step: nothing more is sent.
+    with session_scope(stack.engine) as session:
+        session.exec(update(Escalation).values(opened_at=utcnow() - timedelta(hours=2)))
+    _tick_and_wait(stack)
+    time.sleep(1)
+    assert len(smtp.mails) == 3 and len(hook.received) == 1
+    assert RISK_TEXT[:20].encode() not in log_path.read_bytes()  # never in the worker's log

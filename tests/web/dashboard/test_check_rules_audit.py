@@ -1,0 +1,85 @@
+"""Check a post before publishing; the rules page; the audit log; limits shared with workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.models import AuditEntry, Item
+from tests.web.dashboard.support import HELP, RISK, comment
+
+
+def _check(client: FlaskClient, text: str, **extra: str) -> str:
+    return client.post("/check", data={"text": text, **extra}).get_data(as_text=True)
+
+
+def test_a_draft_post_shows_the_personal_details_and_photo_findings_it_would_raise(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    client = as_role("moderator")
+    with Session(app.extensions["haven"].engine) as db:
+        before = db.exec(select(func.count()).select_from(AuditEntry)).one()
+    page = _check(client, "Well done Jake at Oakfield Primary School! Call 07700 900123")
+    assert "Haven would flag this post" in page
+    assert "pii.phone" in page and "pii.school" in page
+    assert "<mark>07700 900123</mark>" in page
+    photo = _check(client, "First day at school for our little one!", photo="y")
+    assert "photo.child" in photo
+    assert "photo." not in _check(client, "First day at school for our little one!")
+    clean = _check(client, "Our coffee morning is on Tuesday at 10, all welcome.")
+    assert "Nothing to flag" in clean
+    # Risk words in a page post are not what this page checks (the page's own posts are
+    # judged for personal details and photos).
+    assert "risk." not in _check(client, RISK)
+    with Session(app.extensions["haven"].engine) as db:
+        assert db.exec(select(func.count()).select_from(Item)).one() == 0  # nothing stored
+        assert db.exec(select(func.count()).select_from(AuditEntry)).one() == before
+    assert "longer than 5000 characters" in _check(client, "x" * 5001)
+
+
+def test_the_rules_page_lists_rules_with_their_hit_counts(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    comment(app, app.test_client(), HELP)
+    page = as_role("moderator").get("/rules").get_data(as_text=True)
+    ruleset = app.extensions["haven"].ruleset
+    assert page.count("<code>") == len(ruleset.rules)
+    with Session(app.extensions["haven"].engine) as db:
+        hit = db.exec(select(Item)).first()
+    assert hit is not None
+    filtered = as_role("moderator").get("/rules?pack=help_request").get_data(as_text=True)
+    assert "help_request." in filtered and "risk." not in filtered
+    assert "<td>1</td><td>1</td>" in filtered  # one match, in the last 30 days
+
+
+def test_the_audit_log_filters_and_withholds_safeguarding_detail_from_admins(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    comment(app, app.test_client(), RISK)
+    admin = as_role("admin")
+    page = admin.get("/audit?actor=system&action=item.").get_data(as_text=True)
+    assert "item.processed" in page and "case.opened" not in page
+    assert "(withheld: safeguarding)" in page and "risk.suicide" not in page
+    lead = as_role("safeguarding_lead").get("/audit?action=item.").get_data(as_text=True)
+    assert "risk." in lead
+    cases = admin.get("/audit?subject_type=case&subject_id=1").get_data(as_text=True)
+    assert "case.opened" in cases and "item.processed" not in cases
+    assert "No entries match" in admin.get("/audit?from=2001-01-01&to=2001-01-02").get_data(
+        as_text=True
+    )
+    assert admin.get("/audit?from=not-a-date&action=%25").status_code == 200
+    assert as_role("moderator").get("/audit").status_code == 403
+
+
+def test_meta_limits_and_case_keys_match_the_workers() -> None:
+    from bot.web.dashboard import base as dashboard_base
+    from workers import send_plans
+
+    assert dashboard_base.PRIVATE_REPLY_WINDOW == send_plans.PRIVATE_REPLY_WINDOW
+    assert dashboard_base.MESSAGING_WINDOW == send_plans.MESSAGING_WINDOW
+    assert dashboard_base.DM_CHANNELS == send_plans.DM_CHANNELS
+    assert dashboard_base.COMMENT_CHANNELS == send_plans.COMMENT_CHANNELS
