@@ -43,7 +43,9 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flas
     worker = None
     if request.param == "production":
         use_production_services(
-            env, request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url")
+            env,
+            request.getfixturevalue("migrated_postgres_url"),
+            request.getfixturevalue("redis_url"),
         )
     settings = load_settings(None, env)
     app = create_app(settings)

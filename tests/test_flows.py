@@ -65,7 +65,9 @@ def stack(
     request: pytest.FixtureRequest, tmp_path: Path, meta: FlowMeta, smtp: SMTPServer
 ) -> Iterator[FlowStack]:
     def services() -> tuple[str, str]:
-        return request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url")
+        return request.getfixturevalue("migrated_postgres_url"), request.getfixturevalue(
+            "redis_url"
+        )
 
     with running_stack(request.param, tmp_path, meta, smtp, services, WRITTEN) as running:
         yield running

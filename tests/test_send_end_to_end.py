@@ -87,7 +87,9 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, meta: MetaStandIn) -> 
     )
     if request.param == "production":
         use_production_services(
-            env, request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url")
+            env,
+            request.getfixturevalue("migrated_postgres_url"),
+            request.getfixturevalue("redis_url"),
         )
     app = create_app(load_settings(None, env))
     app.config["WTF_CSRF_ENABLED"] = False

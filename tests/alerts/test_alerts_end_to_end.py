@@ -46,14 +46,18 @@ from tests.helpers import (
 
 @pytest.fixture
 def production(
-    tmp_path: Path, postgres_url: str, redis_url: str, smtp: SMTPServer, hook: WebhookReceiver
+    tmp_path: Path,
+    migrated_postgres_url: str,
+    redis_url: str,
+    smtp: SMTPServer,
+    hook: WebhookReceiver,
 ) -> Iterator[tuple[AlertStack, Path]]:
     config = yaml.safe_load(write_config(tmp_path).read_text(encoding="utf-8"))
     config["alerts"] = alerts_config(smtp.port, hook.url)
     config_path = tmp_path / "alerts-config.yaml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
     env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(config_path), HOOK_SECRET=HOOK_SECRET)
-    use_production_services(env, postgres_url, redis_url)
+    use_production_services(env, migrated_postgres_url, redis_url)
     settings = load_settings(None, env)
     app = create_app(settings)
     app.config["WTF_CSRF_ENABLED"] = False

@@ -55,13 +55,13 @@ def meta() -> Iterator[MetaStandIn]:
 
 @pytest.fixture
 def stack(
-    tmp_path: Path, postgres_url: str, private_redis: PrivateRedis, meta: MetaStandIn
+    tmp_path: Path, migrated_postgres_url: str, private_redis: PrivateRedis, meta: MetaStandIn
 ) -> Iterator[tuple[Flask, HavenProcesses]]:
     config = str(drill_config(tmp_path, dry_run=False))
     env = environ_for_tests(
         tmp_path, HAVEN_CONFIG=config, META_GRAPH_URL=meta.url, PORT=str(free_port())
     )
-    use_production_services(env, postgres_url, private_redis.url)
+    use_production_services(env, migrated_postgres_url, private_redis.url)
     app = create_app(load_settings(None, env))
     app.config["WTF_CSRF_ENABLED"] = False
     processes = HavenProcesses(env, tmp_path)
