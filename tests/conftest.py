@@ -21,6 +21,8 @@ from bot.tasks import LocalEnqueuer
 from tests.helpers import DATA_KEY, REDIS_TEST_URL, make_settings, service_unavailable
 from tests.support import databases
 from tests.support.databases import build_sqlite_template
+from tests.support.meta_standin import MetaStandIn
+from tests.support.servers import SMTPServer
 
 # The cheap hashing method of the tests (one PBKDF2 round instead of scrypt).
 FAST_PASSWORD_METHOD = "pbkdf2:sha256:1"
@@ -103,6 +105,22 @@ def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     engine = make_engine(url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def meta() -> Iterator[MetaStandIn]:
+    """The local stand-in for Meta's Graph API, for tests whose Haven runs in other processes."""
+    stand_in = MetaStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    """A real SMTP server on a free local port, keeping every mail it receives."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from tests.alerts.conftest import (
     assert_content_free,
     make_stack,
 )
-from tests.alerts.servers import (
+from tests.support.servers import (
     SMTP_PASSWORD,
     SMTP_USER,
     SMTPServer,

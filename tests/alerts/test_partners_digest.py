@@ -25,7 +25,7 @@ from tests.alerts.conftest import (
     assert_content_free,
     make_stack,
 )
-from tests.alerts.servers import SMTPServer, WebhookReceiver
+from tests.support.servers import SMTPServer, WebhookReceiver
 
 PARTNER = "Northshire Adoption Support"
 LONDON = ZoneInfo("Europe/London")

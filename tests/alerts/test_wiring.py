@@ -25,8 +25,8 @@ from tests.alerts.conftest import (
     assert_content_free,
     make_stack,
 )
-from tests.alerts.servers import SMTPServer, WebhookReceiver
 from tests.helpers import PAGE_ID, TEST_ACCOUNTS
+from tests.support.servers import SMTPServer, WebhookReceiver
 from workers.timers import warn_private_reply_deadlines
 
 HELP = "Does anyone else feel like they're failing? I really need someone to talk to."

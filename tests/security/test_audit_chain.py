@@ -150,6 +150,7 @@ for n in range(int(sys.argv[2])):
 
 
 @pytest.mark.postgres
+@pytest.mark.stack
 def test_racing_threads_and_processes_leave_one_unbroken_chain(migrated_postgres_url: str) -> None:
     engine = make_engine(migrated_postgres_url, pool_size=8)
     processes = [
