@@ -6,7 +6,7 @@ fails them under CI (CI=true), where .ci/run has made sure the services are up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.db import make_engine
 from bot.tasks import LocalEnqueuer
+from tests.dashboard.support import ROLES, add_user, sign_in
 from tests.helpers import DATA_KEY, REDIS_TEST_URL, make_settings, service_unavailable
 from tests.support import databases
 from tests.support.databases import build_sqlite_template
@@ -47,6 +48,24 @@ def test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
+
+
+@pytest.fixture
+def staff(app: Flask) -> dict[str, str | None]:
+    """One user per role: role name -> TOTP key (None for the moderator, who needs none)."""
+    return {role: add_user(app, role, role) for role in ROLES}
+
+
+@pytest.fixture
+def as_role(app: Flask, staff: dict[str, str | None]) -> Callable[[str], FlaskClient]:
+    """A fresh client signed in as the user of that role."""
+
+    def signed_in(role: str) -> FlaskClient:
+        client = app.test_client()
+        sign_in(client, app, role, staff[role])
+        return client
+
+    return signed_in
 
 
 @pytest.fixture
