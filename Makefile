@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-drills lint format services serve clean
+.PHONY: demo test test-fast test-drills lint format services serve clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Haven needs Python 3.11 or newer")'
@@ -33,6 +33,11 @@ format: $(STAMP)
 
 test: $(STAMP) services lint
 	$(BIN)/pytest -q
+
+# The unit tier, in about a minute: no browser, no drills, no stacks of real processes.
+# `make test` runs these and everything else.
+test-fast: $(STAMP) services
+	$(BIN)/pytest -q -m "not browser and not drill and not stack"
 
 # The failure drills and property tests alone (docs/reliability.md); `make test` runs them too.
 test-drills: $(STAMP) services

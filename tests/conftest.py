@@ -6,8 +6,7 @@ fails them under CI (CI=true), where .ci/run has made sure the services are up.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,28 +16,56 @@ from sqlalchemy.engine import Engine
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.db import make_engine, upgrade
+from bot.db import make_engine
 from bot.tasks import LocalEnqueuer
-from tests.helpers import (
-    DATA_KEY,
-    POSTGRES_ADMIN_URL,
-    REDIS_TEST_URL,
-    make_settings,
-    service_unavailable,
-)
+from tests.helpers import DATA_KEY, REDIS_TEST_URL, make_settings, service_unavailable
+from tests.support import databases
+from tests.support.databases import build_sqlite_template
+from tests.support.meta_standin import MetaStandIn
+from tests.support.servers import SMTPServer
+from tests.web.dashboard.support import ROLES, add_user, sign_in
+
+# The cheap hashing method of the tests (one PBKDF2 round instead of scrypt).
+FAST_PASSWORD_METHOD = "pbkdf2:sha256:1"
 
 
 @pytest.fixture(autouse=True, scope="session")
-def data_key() -> None:
-    """The test key, also for code that writes message text without building an app first."""
+def test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What every test shares: the test data key (also for code that writes message text
+    without building an app first), cheap password hashing (bot/web/auth/login.py honours it under
+    pytest only; tests/web/dashboard/test_passwords.py keeps scrypt's own tests) and the
+    session's migrated SQLite template."""
     from bot.crypto import install_keys
+    from bot.web.auth.login import TEST_PASSWORD_METHOD_ENV
 
     install_keys([DATA_KEY])
+    build_sqlite_template(tmp_path_factory.mktemp("templates"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TEST_PASSWORD_METHOD_ENV, FAST_PASSWORD_METHOD)
+        yield
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
+
+
+@pytest.fixture
+def staff(app: Flask) -> dict[str, str | None]:
+    """One user per role: role name -> TOTP key (None for the moderator, who needs none)."""
+    return {role: add_user(app, role, role) for role in ROLES}
+
+
+@pytest.fixture
+def as_role(app: Flask, staff: dict[str, str | None]) -> Callable[[str], FlaskClient]:
+    """A fresh client signed in as the user of that role."""
+
+    def signed_in(role: str) -> FlaskClient:
+        client = app.test_client()
+        sign_in(client, app, role, staff[role])
+        return client
+
+    return signed_in
 
 
 @pytest.fixture
@@ -65,35 +92,54 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """This session's PostgreSQL database migrated to head, which tests copy; dropped at the end."""
+    with databases.postgres_template() as name:
+        yield name
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
-    import psycopg
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards (for the tests of
+    the migrations themselves; most tests want `migrated_postgres_url`)."""
+    with databases.postgres_database() as url:
+        yield url
 
-    plain = POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    name = f"haven_test_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(plain, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError:
-        service_unavailable("PostgreSQL at 127.0.0.1:5432")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(plain, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+@pytest.fixture
+def migrated_postgres_url(postgres_template: str) -> Iterator[str]:
+    """A PostgreSQL database of this test's own, at head: a copy of the session's template."""
+    with databases.postgres_database(template=postgres_template) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database migrated to head, on each of the two engines Haven supports."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+        url = f"sqlite:///{databases.copy_sqlite_template(tmp_path / 'migrated.sqlite')}"
     else:
-        url = request.getfixturevalue("postgres_url")
+        url = request.getfixturevalue("migrated_postgres_url")
     engine = make_engine(url)
-    upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def meta() -> Iterator[MetaStandIn]:
+    """The local stand-in for Meta's Graph API, for tests whose Haven runs in other processes."""
+    stand_in = MetaStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    """A real SMTP server on a free local port, keeping every mail it receives."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

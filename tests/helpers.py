@@ -44,6 +44,12 @@ def service_unavailable(what: str) -> None:
 
 
 def environ_for_tests(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a test's Haven; its SQLite database starts as a copy of the session's
+    migrated template (a directory that does not exist gets none: some config tests pass one)."""
+    if "DATABASE_URL" not in extra and tmp_path.is_dir():
+        from tests.support.databases import copy_sqlite_template
+
+        copy_sqlite_template(tmp_path / "haven.sqlite")
     return {
         "HAVEN_INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'haven.sqlite'}",

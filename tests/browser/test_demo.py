@@ -23,6 +23,8 @@ import pytest
 from tests.browser.support import CHROMIUM, chromium
 from tests.helpers import REPO, service_unavailable
 
+pytestmark = [pytest.mark.browser, pytest.mark.stack]  # Chromium on `haven demo` processes
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.db import make_engine, session_scope, upgrade
+from bot.db import make_engine, session_scope
 from bot.models import AccountState, AuditEntry, utcnow
 from tests.helpers import PAGE_ID, environ_for_tests, write_config
 
@@ -16,7 +16,6 @@ from tests.helpers import PAGE_ID, environ_for_tests, write_config
 def test_resume_sending_clears_the_pause_once(tmp_path: Path) -> None:
     env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(write_config(tmp_path)))
     engine = make_engine(env["DATABASE_URL"])
-    upgrade(engine)
     with session_scope(engine) as session:
         session.add(AccountState(account_id=PAGE_ID, paused_at=utcnow(), paused_reason="190"))
 

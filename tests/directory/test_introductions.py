@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.db import make_engine, session_scope, upgrade
+from bot.db import make_engine, session_scope
 from bot.directory.introductions import (
     Refused,
     end,
@@ -45,7 +45,6 @@ SHARES = {
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(storage_settings(tmp_path).database_url)
-    upgrade(engine)
     yield engine
     engine.dispose()
 

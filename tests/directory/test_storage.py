@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.db import make_engine, session_scope, upgrade
+from bot.db import make_engine, session_scope
 from bot.directory.introductions import end, introduce, person_agreed, propose, supporter_agreed
 from bot.directory.matching import proposals_for_case
 from bot.models import Case
@@ -24,10 +24,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     env = (
         {}
         if request.param == "sqlite"
-        else {"DATABASE_URL": request.getfixturevalue("postgres_url")}
+        else {"DATABASE_URL": request.getfixturevalue("migrated_postgres_url")}
     )
     engine = make_engine(storage_settings(tmp_path, **env).database_url)
-    upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -11,12 +11,9 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,33 +27,14 @@ from tests.helpers import (
     environ_for_tests,
     service_unavailable,
     stop_leftovers,
-    stop_process,
     use_production_services,
     write_config,
 )
+from tests.support.stack import HavenProcesses, free_port, port_open, wait_until
+
+__all__ = ["HavenProcesses", "free_port", "wait_until"]  # the drills import them from here too
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 class PrivateRedis:
@@ -90,7 +68,7 @@ class PrivateRedis:
             stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent,
         )
-        wait_until(lambda: _port_open(self.port), 10, "the drill's redis to listen")
+        wait_until(lambda: port_open(self.port), 10, "the drill's redis to listen")
         return self
 
     def kill(self) -> None:
@@ -177,58 +155,6 @@ def drill_config(tmp_path: Path, **meta: Any) -> Path:
     config["queue"].update(sweep_every_seconds=1, stuck_after_seconds=3)
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
-
-
-class HavenProcesses:
-    """`haven serve` (gunicorn), `haven worker` and `haven tick`, as the Procfile runs them."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env = {**os.environ, **env}
-        self.logs = logs
-        self.port = int(env["PORT"])
-        self.web: subprocess.Popen[bytes] | None = None
-        self.workers: list[subprocess.Popen[bytes]] = []
-        self.others: list[subprocess.Popen[bytes]] = []
-
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-        log.close()  # the child has its own copy
-        return process
-
-    def start_web(self) -> subprocess.Popen[bytes]:
-        self.web = self._spawn("web", "serve")
-        wait_until(lambda: _port_open(self.port), 30, "gunicorn to listen")
-        return self.web
-
-    def stop_web(self, sig: int = signal.SIGTERM) -> None:
-        """SIGTERM: gunicorn finishes the requests in hand and stops. SIGKILL: it just dies
-        (its worker processes get SIGTERM from die_with_parent-like cleanup below)."""
-        assert self.web is not None
-        self.web.send_signal(sig)
-        self.web.wait(timeout=30)
-        wait_until(lambda: not _port_open(self.port), 30, "gunicorn's workers to stop")
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        worker = self._spawn(f"worker{len(self.workers)}", "worker")
-        self.workers.append(worker)
-        return worker
-
-    def start_tick(self) -> None:
-        self.others.append(self._spawn("tick", "tick"))
-
-    def stop_all(self) -> None:
-        for process in [*self.workers, *self.others, *([self.web] if self.web else [])]:
-            stop_process(process)
-
-    def log_text(self) -> bytes:
-        return b"".join(path.read_bytes() for path in sorted(self.logs.glob("*.log")))
 
 
 @contextmanager

@@ -14,31 +14,23 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
-from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.actions import resume_account
-from bot.app import create_app
-from bot.config import load_settings
 from bot.db import session_scope
 from bot.models import AccountState, AuditEntry, OutboundAction, ReplyDraft, utcnow
 from bot.models.alerts import Alert
-from bot.web.auth.login import create_user
-from bot.web.auth.totp import enrol
-from tests.drills.services import HavenProcesses, PrivateRedis, drill_config, free_port, wait_until
+from tests.drills.services import PrivateRedis, drill_config
 from tests.helpers import (
     PAGE_ID,
-    environ_for_tests,
     page_comment,
     signed_post,
-    stop_leftovers,
-    use_production_services,
 )
-from tests.meta_standin import MetaStandIn
+from tests.support.meta_standin import MetaStandIn
+from tests.support.stack import HavenStack, running_stack, wait_until
 
 pytestmark = pytest.mark.drill
 
@@ -47,37 +39,23 @@ COMMENTS = [f"900000000000001_{n}" for n in ("8001", "8002", "8003")]
 
 
 @pytest.fixture
-def meta() -> Iterator[MetaStandIn]:
-    stand_in = MetaStandIn().start()
-    yield stand_in
-    stand_in.stop()
-
-
-@pytest.fixture
 def stack(
-    tmp_path: Path, postgres_url: str, private_redis: PrivateRedis, meta: MetaStandIn
-) -> Iterator[tuple[Flask, HavenProcesses]]:
-    config = str(drill_config(tmp_path, dry_run=False))
-    env = environ_for_tests(
-        tmp_path, HAVEN_CONFIG=config, META_GRAPH_URL=meta.url, PORT=str(free_port())
-    )
-    use_production_services(env, postgres_url, private_redis.url)
-    app = create_app(load_settings(None, env))
-    app.config["WTF_CSRF_ENABLED"] = False
-    processes = HavenProcesses(env, tmp_path)
-    try:
-        processes.start_worker()
-        processes.start_worker()
-        processes.start_tick()
-        yield app, processes
-    finally:
-        processes.stop_all()
-        stop_leftovers(config)
-        app.extensions["haven"].engine.dispose()
+    tmp_path: Path, migrated_postgres_url: str, private_redis: PrivateRedis, meta: MetaStandIn
+) -> Iterator[HavenStack]:
+    with running_stack(
+        "production",
+        tmp_path,
+        drill_config(tmp_path, dry_run=False),
+        services=lambda: (migrated_postgres_url, private_redis.url),
+        workers=2,
+        tick=True,
+        META_GRAPH_URL=meta.url,
+    ) as running:
+        yield running
 
 
-def _approve_three_replies(app: Flask, engine: Engine) -> None:
-    client = app.test_client()
+def _approve_three_replies(stack: HavenStack, engine: Engine) -> None:
+    client = stack.app.test_client()
     now = int(utcnow().timestamp())
     for n, comment in enumerate(COMMENTS):
         payload = page_comment(
@@ -91,23 +69,17 @@ def _approve_three_replies(app: Flask, engine: Engine) -> None:
             found = list(session.exec(public).all())
             return found if len(found) == len(COMMENTS) else []
 
-    with session_scope(engine) as session:
-        user = create_user(session, "admin", "a-long-enough-password", "admin")
-        key = enrol(session, user, actor="test")
-    client.post("/login", data={"username": "admin", "password": "a-long-enough-password"})
-    client.post("/login/code", data={"code": pyotp.TOTP(key).now()})
+    admin = stack.staff("admin", "admin")
     for draft in wait_until(drafts, 60, "three public drafts"):
-        response = client.post(f"/drafts/{draft.id}/approve", data={"text": draft.text})
-        assert response.status_code == 302
+        stack.approve(admin, draft, wait=False)
 
 
 def test_meta_errors_for_a_while_send_each_reply_exactly_once(
-    stack: tuple[Flask, HavenProcesses], meta: MetaStandIn
+    stack: HavenStack, meta: MetaStandIn
 ) -> None:
-    app, _ = stack
-    engine = app.extensions["haven"].engine
+    engine = stack.engine
     meta.faults = ["500", "500-after", "timeout", "429", "token"]
-    _approve_three_replies(app, engine)
+    _approve_three_replies(stack, engine)
 
     # The 429: Meta's usage header said access returns in a minute, and Haven waits that long.
     def rate_limited() -> OutboundAction | None:

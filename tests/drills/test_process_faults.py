@@ -50,7 +50,7 @@ def running(
     if getattr(request, "param", "shared") == "own":
         database_url = request.getfixturevalue("private_cluster").url
     else:
-        database_url = request.getfixturevalue("postgres_url")
+        database_url = request.getfixturevalue("migrated_postgres_url")
     with running_stack(tmp_path, database_url, private_redis.url) as stack:
         yield stack
 

@@ -45,9 +45,9 @@ BASE_TIME = 1_790_000_000
 
 @pytest.fixture
 def stack(
-    tmp_path: Path, postgres_url: str, private_redis: PrivateRedis
+    tmp_path: Path, migrated_postgres_url: str, private_redis: PrivateRedis
 ) -> Iterator[tuple[HavenProcesses, Engine]]:
-    with running_stack(tmp_path, postgres_url, private_redis.url, workers=2) as stack:
+    with running_stack(tmp_path, migrated_postgres_url, private_redis.url, workers=2) as stack:
         yield stack
 
 

@@ -36,9 +36,9 @@ pytestmark = [pytest.mark.drill, pytest.mark.postgres]
 
 @pytest.fixture
 def stack(
-    tmp_path: Path, postgres_url: str, private_redis: PrivateRedis
+    tmp_path: Path, migrated_postgres_url: str, private_redis: PrivateRedis
 ) -> Iterator[tuple[HavenProcesses, Engine]]:
-    with running_stack(tmp_path, postgres_url, private_redis.url) as stack:
+    with running_stack(tmp_path, migrated_postgres_url, private_redis.url) as stack:
         yield stack
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, select
 
-from bot.db import make_engine, session_scope, upgrade
+from bot.db import make_engine, session_scope
 from bot.models import Item, ReplyDraft
 from rules import load_ruleset
 from tests.helpers import PAGE_ID, page_comment
@@ -39,9 +39,8 @@ def _store(engine, payload: dict) -> int:  # type: ignore[no-untyped-def]
     return item_id
 
 
-def test_an_edit_judged_during_its_add_leaves_one_suggestion(postgres_url: str) -> None:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
+def test_an_edit_judged_during_its_add_leaves_one_suggestion(migrated_postgres_url: str) -> None:
+    engine = make_engine(migrated_postgres_url)
     ruleset = load_ruleset()
     add = page_comment(HELP, comment="9001", created_time=1_790_000_000)
     edit = page_comment(EDITED, comment="9001", created_time=1_790_000_000)

@@ -7,28 +7,17 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from sqlmodel import Session, select
 
-from bot.app import create_app
-from bot.config import Settings, load_settings
 from bot.db import session_scope
 from bot.models import Case, Finding, Item, ReplyDraft
 from bot.web.auth.login import create_user
-from tests.helpers import (
-    die_with_parent,
-    environ_for_tests,
-    page_comment,
-    signed_post,
-    stop_process,
-    use_production_services,
-    write_config,
-)
+from tests.helpers import page_comment, signed_post, write_config
+from tests.support.stack import MODES, HavenStack, production_services, running_stack
 
 HELP_REQUEST = (
     "Does anyone else feel like they're failing? I really need someone to talk to, "
@@ -36,61 +25,33 @@ HELP_REQUEST = (
 )
 
 
-@pytest.fixture(params=["embedded", "production"])
-def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flask, Settings]]:
+@pytest.fixture(params=MODES)
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HavenStack]:
     """The same app on either stack; the production one has a real `haven worker` process."""
-    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(write_config(tmp_path)))
-    worker = None
-    if request.param == "production":
-        use_production_services(
-            env, request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url")
-        )
-    settings = load_settings(None, env)
-    app = create_app(settings)
-    if request.param == "production":
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "bot", "worker"],
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app, settings
-    if worker is not None:
-        output = stop_process(worker) or b""
-        # Message text must never reach the worker's log at INFO.
-        assert HELP_REQUEST[:30].encode() not in output
-    else:
-        app.extensions["haven"].enqueuer.stop()
-    app.extensions["haven"].engine.dispose()
+    with running_stack(
+        request.param,
+        tmp_path,
+        write_config(tmp_path),
+        services=production_services(request),
+        secrets_in_log=(HELP_REQUEST[:30],),  # message text never reaches a log at INFO
+    ) as running:
+        yield running
 
 
-def _wait_for(app: Flask, predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    engine = app.extensions["haven"].engine
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with Session(engine) as session:
-            found = predicate(session)
-            if found:
-                return found
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the worker")
+def _processed(stack: HavenStack) -> Item:
+    return stack.wait_for(lambda s: s.exec(select(Item).where(Item.status == "processed")).first())
 
 
-def test_signed_comment_reaches_the_dashboard(stack: tuple[Flask, Settings]) -> None:
-    app, settings = stack
+def test_signed_comment_reaches_the_dashboard(stack: HavenStack) -> None:
+    app, settings = stack.app, stack.settings
     client = app.test_client()
 
     response = signed_post(client, page_comment(HELP_REQUEST))
     assert response.status_code == 200
     assert response.get_json()["stored"] == 1
 
-    engine = app.extensions["haven"].engine
-    item = _wait_for(
-        app,
-        lambda s: s.exec(select(Item).where(Item.status == "processed")).first(),
-    )
+    engine = stack.engine
+    item = _processed(stack)
     with Session(engine) as session:
         findings = session.exec(select(Finding).where(Finding.item_id == item.id)).all()
         drafts = session.exec(select(ReplyDraft).where(ReplyDraft.item_id == item.id)).all()
@@ -131,13 +92,12 @@ def test_signed_comment_reaches_the_dashboard(stack: tuple[Flask, Settings]) -> 
     assert any(c.startswith("help_request.") for c in rows[0]["categories"])
 
 
-def test_a_duplicate_delivery_makes_no_second_item(stack: tuple[Flask, Settings]) -> None:
-    app, settings = stack
-    client = app.test_client()
+def test_a_duplicate_delivery_makes_no_second_item(stack: HavenStack) -> None:
+    client = stack.app.test_client()
     payload = page_comment(HELP_REQUEST)
     assert signed_post(client, payload).get_json()["stored"] == 1
     assert signed_post(client, payload).get_json()["stored"] == 0
-    _wait_for(app, lambda s: s.exec(select(Item).where(Item.status == "processed")).first())
-    with Session(app.extensions["haven"].engine) as session:
+    _processed(stack)
+    with Session(stack.engine) as session:
         assert len(session.exec(select(Item)).all()) == 1
         assert len(session.exec(select(Case)).all()) == 1

@@ -1,8 +1,8 @@
 """The six flows of DESIGN.md, each from a signed webhook to its outcome, on the embedded default
 (SQLite + the in-process queue) and in production (PostgreSQL + Redis + a real `haven worker`).
 
-Meta is the local stand-in (tests/meta_standin.py) and alerts go to a real SMTP server, so each
-test checks what a safeguarding lead would: what was drafted, sent, hidden or left alone, the
+Meta is the local stand-in (tests/support/meta_standin.py) and alerts go to a real SMTP server, so
+each test checks what a safeguarding lead would: what was drafted, sent, hidden or left alone, the
 case and its consent, who was alerted and that the alert carries no content.
 """
 
@@ -26,9 +26,11 @@ from bot.models.dashboard import CaseEvent
 from bot.models.directory import Introduction, SupportResource
 from rules.consent import CONSENT_YES
 from tests.directory.support import add_resource
-from tests.flows.support import FlowMeta, FlowStack, running_stack
+from tests.flows.support import charity_config, mails_to
 from tests.notify.conftest import assert_content_free
-from tests.notify.servers import Mail, SMTPServer
+from tests.support.meta_standin import MetaStandIn
+from tests.support.servers import Mail, SMTPServer
+from tests.support.stack import MODES, HavenStack, production_services, running_stack
 from workers.follow_up import run_follow_ups
 
 ASKING = (
@@ -46,38 +48,28 @@ WRITTEN = (ASKING, DETAILS, RISK, LEGAL, OFFENSIVE, *HARASSING, SPAM, YES, COMPL
 SUPPORTER = "K. (kinship carer, peer supporter)"
 
 
-@pytest.fixture
-def meta() -> Iterator[FlowMeta]:
-    stand_in = FlowMeta().start()
-    yield stand_in
-    stand_in.stop()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["embedded", "production"])
+@pytest.fixture(params=MODES)
 def stack(
-    request: pytest.FixtureRequest, tmp_path: Path, meta: FlowMeta, smtp: SMTPServer
-) -> Iterator[FlowStack]:
-    def services() -> tuple[str, str]:
-        return request.getfixturevalue("postgres_url"), request.getfixturevalue("redis_url")
-
-    with running_stack(request.param, tmp_path, meta, smtp, services, WRITTEN) as running:
+    request: pytest.FixtureRequest, tmp_path: Path, meta: MetaStandIn, smtp: SMTPServer
+) -> Iterator[HavenStack]:
+    with running_stack(
+        request.param,
+        tmp_path,
+        charity_config(tmp_path, smtp.port),
+        services=production_services(request),
+        secrets_in_log=WRITTEN,
+        META_GRAPH_URL=meta.url,
+    ) as running:
         yield running
 
 
-def _case(stack: FlowStack, item: Item) -> Case:
+def _case(stack: HavenStack, item: Item) -> Case:
     assert item.case_id is not None, "no case was opened"
     [case] = stack.rows(Case, Case.id == item.case_id)
     return case
 
 
-def _alerts(stack: FlowStack, item: Item) -> list[Alert]:
+def _alerts(stack: HavenStack, item: Item) -> list[Alert]:
     return stack.rows(Alert, Alert.item_id == item.id)
 
 
@@ -86,7 +78,9 @@ def _said(mail: Mail) -> str:
     return f"{mail.subject}\n{mail.body}"
 
 
-def test_1_help_request_consent_match_follow_up_closed(stack: FlowStack, meta: FlowMeta) -> None:
+def test_1_help_request_consent_match_follow_up_closed(
+    stack: HavenStack, meta: MetaStandIn
+) -> None:
     item = stack.comment(ASKING, author="6000000000000101", name="Sam Ellis")
     case = _case(stack, item)
     assert (case.case_type, case.status, case.consent) == ("support", "new", "not_asked")
@@ -109,7 +103,7 @@ def test_1_help_request_consent_match_follow_up_closed(stack: FlowStack, meta: F
     assert drafts["public"].status == "draft"  # nothing public went without its own approval
 
     # Their written "yes" in Messenger, from the id Meta gave for the private reply.
-    answer = stack.message(YES)
+    answer = stack.message(YES, sender=meta.messaging_id)
     assert answer.case_id == case.id
     case = _case(stack, item)
     assert case.consent == "given"
@@ -178,7 +172,9 @@ def test_1_help_request_consent_match_follow_up_closed(stack: FlowStack, meta: F
     assert follow_up.ended_at is not None and follow_up.reason == "case closed"
 
 
-def test_2_personal_details_hidden_explained_and_alerted(stack: FlowStack, meta: FlowMeta) -> None:
+def test_2_personal_details_hidden_explained_and_alerted(
+    stack: HavenStack, meta: MetaStandIn, smtp: SMTPServer
+) -> None:
     item = stack.comment(DETAILS, author="6000000000000102")
     categories = {f.category for f in stack.rows(Finding, Finding.item_id == item.id)}
     assert {"pii.phone", "pii.school"} <= categories
@@ -198,13 +194,13 @@ def test_2_personal_details_hidden_explained_and_alerted(stack: FlowStack, meta:
     [alert] = _alerts(stack, item)
     assert (alert.kind, alert.roles) == ("finding", ["moderator"])
     assert alert.category in {"pii.phone", "pii.school"}
-    [mail] = stack.mails_to("moderator", alert.category)
+    [mail] = mails_to(smtp, "moderator", alert.category)
     assert "https://haven.example.org/" in mail.body
     assert_content_free(_said(mail), DETAILS, item.author_id, "07700", "St Mary", "Primary School")
 
 
 def test_3_risk_escalates_without_consent_and_nothing_public(
-    stack: FlowStack, meta: FlowMeta
+    stack: HavenStack, meta: MetaStandIn, smtp: SMTPServer
 ) -> None:
     item = stack.comment(RISK, author="6000000000000103")
     case = _case(stack, item)
@@ -227,14 +223,16 @@ def test_3_risk_escalates_without_consent_and_nothing_public(
     assert (escalation.status, escalation.category) == ("open", "risk.suicide")
     [alert] = stack.rows(Alert, Alert.case_id == case.id, Alert.kind == "escalation")
     assert "safeguarding_lead" in alert.roles
-    [mail] = stack.mails_to("safeguarding_lead", f"safeguarding escalation, case {case.id}")
+    [mail] = mails_to(smtp, "safeguarding_lead", f"safeguarding escalation, case {case.id}")
     assert f"https://haven.example.org/cases/{case.id}" in mail.body
     assert_content_free(_said(mail), RISK, item.author_id, "better off")
     # Nobody outside the safeguarding roles is told what it is about.
     assert not [a for a in _alerts(stack, item) if "moderator" in a.roles]
 
 
-def test_4_out_of_remit_gets_a_boundary_reply_on_record(stack: FlowStack, meta: FlowMeta) -> None:
+def test_4_out_of_remit_gets_a_boundary_reply_on_record(
+    stack: HavenStack, meta: MetaStandIn
+) -> None:
     item = stack.comment(LEGAL, author="6000000000000104")
     case = _case(stack, item)
     assert case.case_type == "boundary"
@@ -252,7 +250,7 @@ def test_4_out_of_remit_gets_a_boundary_reply_on_record(stack: FlowStack, meta: 
 
 
 def test_5_abuse_and_spam_hidden_or_queued_and_repeat_authors_tracked(
-    stack: FlowStack, meta: FlowMeta
+    stack: HavenStack, meta: MetaStandIn, smtp: SMTPServer
 ) -> None:
     author = "6000000000000105"
     # Swearing at us: queued for review (this charity's config), the moderators told.
@@ -277,7 +275,7 @@ def test_5_abuse_and_spam_hidden_or_queued_and_repeat_authors_tracked(
             ["moderator"],
             case.id,
         )
-    mails = stack.mails_to("moderator", f"abusive.harassment (high) alert, case {case.id}")
+    mails = mails_to(smtp, "moderator", f"abusive.harassment (high) alert, case {case.id}")
     for mail in mails:
         assert_content_free(_said(mail), *HARASSING, OFFENSIVE, author, "freak")
     # The person's page keeps their record together: three items and the case.
@@ -290,7 +288,9 @@ def test_5_abuse_and_spam_hidden_or_queued_and_repeat_authors_tracked(
     assert stack.drafts(spam) == {} and spam.case_id is None
 
 
-def test_6_complaint_taken_private_and_routed(stack: FlowStack, meta: FlowMeta) -> None:
+def test_6_complaint_taken_private_and_routed(
+    stack: HavenStack, meta: MetaStandIn, smtp: SMTPServer
+) -> None:
     item = stack.comment(COMPLAINT, author="6000000000000106")
     case = _case(stack, item)
     assert (case.case_type, case.status) == ("complaint", "new")
@@ -301,7 +301,7 @@ def test_6_complaint_taken_private_and_routed(stack: FlowStack, meta: FlowMeta) 
     # Routed to whoever handles complaints: the admins, with a link and no content.
     [alert] = _alerts(stack, item)
     assert (alert.category, alert.roles, alert.case_id) == ("complaint", ["admin"], case.id)
-    [mail] = stack.mails_to("admin", f"complaint (medium) alert, case {case.id}")
+    [mail] = mails_to(smtp, "admin", f"complaint (medium) alert, case {case.id}")
     assert f"https://haven.example.org/cases/{case.id}" in mail.body
     assert_content_free(_said(mail), COMPLAINT, item.author_id, "three weeks")
     # Taken to private: the private reply goes to the stand-in, once.

@@ -21,7 +21,7 @@ from bot.models import Item, User, utcnow
 from bot.tasks import LocalEnqueuer
 from bot.web.auth.login import SignedInUser, create_user, login_manager
 from tests.helpers import make_settings, page_comment, signed_post
-from tests.notify.servers import SMTPServer, WebhookReceiver
+from tests.support.servers import SMTPServer, WebhookReceiver
 
 RISK_TEXT = "I cannot go on any more, I want to kill myself tonight"
 PII_TEXT = "call me on 07700 900123 about my son"
@@ -84,13 +84,6 @@ def alerts_config(smtp_port: int, hook_url: str, **overrides: Any) -> dict[str, 
     }
     config.update(overrides)
     return config
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ seconds; ignored, it is re-escalated to the deputy and the pager; acknowledged, 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,19 +16,13 @@ from rq.job import Job
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.app import create_app
-from bot.config import load_settings
 from bot.db import session_scope
 from bot.models import utcnow
 from bot.models.alerts import Escalation
 from bot.tasks import TICK
 from tests.helpers import (
-    die_with_parent,
-    environ_for_tests,
     page_comment,
     signed_post,
-    stop_process,
-    use_production_services,
     write_config,
 )
 from tests.notify.conftest import (
@@ -41,35 +32,32 @@ from tests.notify.conftest import (
     alerts_config,
     assert_content_free,
 )
-from tests.notify.servers import SMTPServer, WebhookReceiver
+from tests.support.servers import SMTPServer, WebhookReceiver
+from tests.support.stack import running_stack
+
+pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest.fixture
 def production(
-    tmp_path: Path, postgres_url: str, redis_url: str, smtp: SMTPServer, hook: WebhookReceiver
+    tmp_path: Path,
+    migrated_postgres_url: str,
+    redis_url: str,
+    smtp: SMTPServer,
+    hook: WebhookReceiver,
 ) -> Iterator[tuple[AlertStack, Path]]:
     config = yaml.safe_load(write_config(tmp_path).read_text(encoding="utf-8"))
     config["alerts"] = alerts_config(smtp.port, hook.url)
     config_path = tmp_path / "alerts-config.yaml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(config_path), HOOK_SECRET=HOOK_SECRET)
-    use_production_services(env, postgres_url, redis_url)
-    settings = load_settings(None, env)
-    app = create_app(settings)
-    app.config["WTF_CSRF_ENABLED"] = False
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "bot", "worker"],
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-    yield AlertStack(app, settings), log_path
-    stop_process(worker)
-    app.extensions["haven"].engine.dispose()
-    app.extensions["haven"].enqueuer.connection.close()
+    with running_stack(
+        "production",
+        tmp_path,
+        config_path,
+        services=lambda: (migrated_postgres_url, redis_url),
+        HOOK_SECRET=HOOK_SECRET,
+    ) as running:
+        yield AlertStack(running.app, running.settings), running.processes.logs / "worker0.log"
 
 
 def _tick_and_wait(stack: AlertStack) -> None:

@@ -23,7 +23,7 @@ from tests.notify.conftest import (
     assert_content_free,
     make_stack,
 )
-from tests.notify.servers import (
+from tests.support.servers import (
     SMTP_PASSWORD,
     SMTP_USER,
     SMTPServer,

@@ -21,7 +21,7 @@ from tests.notify.conftest import (
     assert_content_free,
     make_stack,
 )
-from tests.notify.servers import SMTPServer, WebhookReceiver
+from tests.support.servers import SMTPServer, WebhookReceiver
 
 
 def _deliver_pending(stack: AlertStack, now) -> list[str]:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from tests.notify.conftest import (
     assert_content_free,
     make_stack,
 )
-from tests.notify.servers import SMTPServer, WebhookReceiver
+from tests.support.servers import SMTPServer, WebhookReceiver
 
 PARTNER = "Northshire Adoption Support"
 LONDON = ZoneInfo("Europe/London")

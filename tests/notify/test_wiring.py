@@ -26,7 +26,7 @@ from tests.notify.conftest import (
     assert_content_free,
     make_stack,
 )
-from tests.notify.servers import SMTPServer, WebhookReceiver
+from tests.support.servers import SMTPServer, WebhookReceiver
 from workers.timers import warn_private_reply_deadlines
 
 HELP = "Does anyone else feel like they're failing? I really need someone to talk to."

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.web.dashboard.conftest import as_role, staff  # noqa: F401  (signed-in staff by role)
-
 
 @pytest.fixture
 def db_engine(migrated_engine: Engine) -> Engine:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.db import make_engine, session_scope, upgrade
+from bot.db import make_engine, session_scope
 from bot.models import Item
 from tests.helpers import REPO, environ_for_tests
 from tests.privacy.support import PERSON, SECRET_TEXT, seed_message
@@ -21,7 +21,6 @@ from tests.privacy.support import PERSON, SECRET_TEXT, seed_message
 def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = environ_for_tests(tmp_path)
     engine = make_engine(env["DATABASE_URL"])
-    upgrade(engine)
     with session_scope(engine) as db:
         seed_message(db, age_days=120)
         seed_message(db, age_days=60, case_type="safeguarding")

@@ -19,6 +19,7 @@ from bot.audit.chain import GENESIS, verify
 from bot.db import make_engine, session_scope, upgrade
 from bot.models import AuditEntry
 from tests.helpers import REPO, environ_for_tests
+from tests.support.databases import copy_sqlite_template
 
 
 def _append(engine: Engine, count: int, actor: str = "system") -> None:
@@ -104,7 +105,6 @@ def test_haven_audit_verify_exits_1_on_a_broken_chain(tmp_path: Path) -> None:
 
     env = environ_for_tests(tmp_path)
     engine = make_engine(env["DATABASE_URL"])
-    upgrade(engine)
     _append(engine, 5)
     command = ["audit", "verify", "--config", str(REPO / "config.yaml")]
     good = CliRunner().invoke(main, command, env=env)
@@ -150,11 +150,11 @@ for n in range(int(sys.argv[2])):
 
 
 @pytest.mark.postgres
-def test_racing_threads_and_processes_leave_one_unbroken_chain(postgres_url: str) -> None:
-    engine = make_engine(postgres_url, pool_size=8)
-    upgrade(engine)
+@pytest.mark.stack
+def test_racing_threads_and_processes_leave_one_unbroken_chain(migrated_postgres_url: str) -> None:
+    engine = make_engine(migrated_postgres_url, pool_size=8)
     processes = [
-        subprocess.Popen([sys.executable, "-c", WRITER, postgres_url, "25"], cwd=REPO)
+        subprocess.Popen([sys.executable, "-c", WRITER, migrated_postgres_url, "25"], cwd=REPO)
         for _ in range(3)
     ]
     threads = [threading.Thread(target=_append, args=(engine, 25, f"thread{n}")) for n in range(6)]
@@ -169,8 +169,7 @@ def test_racing_threads_and_processes_leave_one_unbroken_chain(postgres_url: str
 
 
 def test_racing_threads_on_sqlite_leave_one_unbroken_chain(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'race.sqlite'}")
-    upgrade(engine)
+    engine = make_engine(f"sqlite:///{copy_sqlite_template(tmp_path / 'race.sqlite')}")
     threads = [threading.Thread(target=_append, args=(engine, 15, f"thread{n}")) for n in range(4)]
     for thread in threads:
         thread.start()

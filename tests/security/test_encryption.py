@@ -171,12 +171,11 @@ def test_haven_keys_rotate_from_the_command_line(
     tmp_path: Path, use_keys: Callable[..., None]
 ) -> None:
     from bot.cli import main
-    from bot.db import make_engine, upgrade
+    from bot.db import make_engine
 
     old, new = generate_key(), generate_key()
     env = environ_for_tests(tmp_path, HAVEN_DATA_KEYS=old)
     engine = make_engine(env["DATABASE_URL"])
-    upgrade(engine)
     use_keys(old)
     _write_rows(engine)
     config = ["--config", str(REPO / "config.yaml")]

@@ -28,7 +28,7 @@ GIVING_AWAY = "Been giving my stuff away, won't need it where I'm going"
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     env = {}
     if request.param == "postgres":
-        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        env["DATABASE_URL"] = request.getfixturevalue("migrated_postgres_url")
     settings = make_settings(tmp_path, **env)
     queue = LocalEnqueuer([0, 0, 0])
     flask_app = create_app(settings, enqueuer=queue, migrate=True)

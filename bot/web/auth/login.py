@@ -8,6 +8,7 @@ hold across every web process.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,6 +56,10 @@ TOTP_ROLES = frozenset({"admin"}) | SAFEGUARDING_ROLES
 # A password checked but no code yet: the half-signed-in state lasts this long (long enough
 # to install an authenticator app while enrolling).
 PENDING_SECONDS = 600
+# For Haven's own test suite only: a cheap hashing method (scrypt's ~0.1-0.4 s a password was
+# most of the suite's set-up). Honoured only while pytest runs a test; refused anywhere else,
+# so a stray variable can never weaken the hashes of a real deployment.
+TEST_PASSWORD_METHOD_ENV = "HAVEN_TEST_PASSWORD_METHOD"
 
 
 class SignedInUser(UserMixin):
@@ -126,6 +131,16 @@ def _check_password_strength(password: str) -> None:
         raise ValueError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
 
 
+def hash_password(password: str) -> str:
+    """Werkzeug's default (scrypt), unless the test suite has asked for its cheap method."""
+    method = os.environ.get(TEST_PASSWORD_METHOD_ENV)
+    if not method:
+        return generate_password_hash(password)
+    if "PYTEST_CURRENT_TEST" not in os.environ:
+        raise RuntimeError(f"{TEST_PASSWORD_METHOD_ENV} is for Haven's test suite only: unset it")
+    return generate_password_hash(password, method)
+
+
 def find_user(db: Session, username: str) -> User | None:
     return db.exec(select(User).where(User.username == username)).first()
 
@@ -137,7 +152,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
     _check_password_strength(password)
     if find_user(session, username) is not None:
         raise ValueError(f"a user called {username!r} already exists")
-    user = User(username=username, password_hash=generate_password_hash(password), role=role)
+    user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
     record(session, "cli", "user.created", "user", user.id, role=role)
@@ -147,7 +162,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
 def set_password(session: Session, user: User, password: str, *, actor: str = "cli") -> None:
     """Replace a user's password; the caller commits. Their open sessions end."""
     _check_password_strength(password)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     session.add(user)
     record(session, actor, "user.password_set", "user", user.id)
 

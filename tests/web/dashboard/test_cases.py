@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from bot.cases.keys import open_key
 from bot.models import AuditEntry, Case, Item, ReplyDraft, User
 from bot.models.dashboard import CaseEvent
+from tests.support.databases import copy_sqlite_template
 from tests.web.dashboard.support import HELP, RISK, case_of, comment
 
 SPAM = "Make £5000 a week from home!!! DM me now, click my profile link bit.ly/cash"
@@ -188,15 +189,14 @@ def test_opening_a_case_by_hand_uses_the_workers_person_and_thread_key(
 def test_case_events_are_append_only(
     dialect: str, request: pytest.FixtureRequest, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot.db import make_engine, upgrade
+    from bot.db import make_engine
 
     url = (
-        f"sqlite:///{tmp_path / 'e.sqlite'}"
+        f"sqlite:///{copy_sqlite_template(tmp_path / 'e.sqlite')}"
         if dialect == "sqlite"
-        else request.getfixturevalue("postgres_url")
+        else request.getfixturevalue("migrated_postgres_url")
     )
     engine = make_engine(url)
-    upgrade(engine)
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO cases (case_type, status, priority, severity, platform, account_id, "

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.postgres
 
 
 def test_the_dashboard_on_postgresql(
-    tmp_path: Path, postgres_url: str, enqueuer: LocalEnqueuer
+    tmp_path: Path, migrated_postgres_url: str, enqueuer: LocalEnqueuer
 ) -> None:
-    app = create_app(make_settings(tmp_path, DATABASE_URL=postgres_url), enqueuer=enqueuer,
+    app = create_app(make_settings(tmp_path, DATABASE_URL=migrated_postgres_url), enqueuer=enqueuer,
                      migrate=True)  # fmt: skip
     app.config["WTF_CSRF_ENABLED"] = False
     feeder = app.test_client()

@@ -47,6 +47,8 @@ class MetaStandIn:
     delay_seconds: float = 0.0
     faults: list[str] = field(default_factory=list)
     timeout_seconds: float = 12.0  # longer than the Graph client waits
+    # The person's Messenger id, which the Send API gives back for a private reply.
+    messaging_id: str = "7392015648120555"
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -80,6 +82,18 @@ class MetaStandIn:
     def posts(self) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.method == "POST"]
+
+    def hides(self) -> list[str]:
+        """The comments Haven asked Meta to hide."""
+        return [p.path.rsplit("/", 1)[1] for p in self.posts() if p.body.get("is_hidden") == "true"]
+
+    def private_replies(self, comment_id: str) -> list[Request]:
+        return [
+            p
+            for p in self.posts()
+            if p.path.endswith("/messages")
+            and p.body.get("recipient") == {"comment_id": comment_id}
+        ]
 
     def _answer(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(handler.path)
@@ -136,7 +150,7 @@ class MetaStandIn:
             with self._lock:
                 return 200, {"data": list(reversed(self.replies.get(match.group(1), [])))}
         if request.method == "POST" and re.fullmatch(r"/[\w.-]+/messages", path):
-            return 200, {"recipient_id": "1", "message_id": f"m_{len(self.requests)}"}
+            return 200, {"recipient_id": self.messaging_id, "message_id": f"m_{len(self.requests)}"}
         if request.method == "POST" and re.fullmatch(r"/[\w.-]+", path):
             return 200, {"success": True}
         return 404, {"error": {"message": "unknown path", "type": "GraphMethodException",

@@ -1,0 +1,1 @@
+"""Code the tests share: databases, settings and deliveries, the running stacks."""
