@@ -197,6 +197,45 @@ def enqueue_item(enqueuer: Enqueuer, item_id: int, *, attempts: int = 0) -> None
     enqueuer.enqueue(PROCESS_ITEM, item_id, job_id=job_id("item", item_id, attempts))
 
 
+def _stop_listener(thread: Any) -> None:
+    """Tell rq's pubsub listener thread to end, without waiting for it."""
+    try:
+        thread.stop(timeout=0)  # redis-py 8 joins in stop(), by default for ever
+    except TypeError:  # redis-py before 8: stop() takes no timeout and never waited
+        thread.stop()
+
+
+def rq_worker_class() -> type:
+    """rq's SimpleWorker, stopping its pubsub listener in bounded time.
+
+    rq listens for commands on a thread that blocks up to 60 s on a read, and on stopping it
+    unsubscribes, then calls the thread's stop(), which since redis-py 8 waits for the thread
+    with no timeout. If the thread has read the unsubscribe reply before stop() cleared its
+    flag, it goes back to waiting up to 60 s for a subscription that never comes, and a worker
+    asked to stop hangs that long (until a supervisor or a test kills it). Here the flag is
+    cleared first, so the thread ends on that reply; the wait is bounded anyway, and the
+    thread is a daemon, so a listener stuck elsewhere cannot keep the process alive.
+    """
+    from rq import SimpleWorker
+
+    class HavenWorker(SimpleWorker):
+        def unsubscribe(self) -> None:
+            thread, pubsub = self.pubsub_thread, self.pubsub
+            if thread is None or pubsub is None:
+                return
+            log.info("worker %s: unsubscribing from %s", self.name, self.pubsub_channel_name)
+            _stop_listener(thread)
+            pubsub.unsubscribe()
+            thread.join(timeout=LISTENER_STOP_SECONDS)
+            pubsub.close()
+
+    return HavenWorker
+
+
+# How long a stopping worker waits for its pubsub listener thread (normally milliseconds).
+LISTENER_STOP_SECONDS = 1.0
+
+
 def run_rq_worker(queue: Any, *, burst: bool = False, wait_seconds: float = 1.0) -> None:
     """`haven worker`: an rq SimpleWorker with its scheduler (which runs delayed retries).
 
@@ -205,11 +244,11 @@ def run_rq_worker(queue: Any, *, burst: bool = False, wait_seconds: float = 1.0)
     it waits for Redis and starts again, rather than leaving nobody to do the work.
     """
     from redis.exceptions import RedisError
-    from rq import SimpleWorker
     from rq.exceptions import StopRequested
 
+    worker_class = rq_worker_class()
     while True:
-        worker = SimpleWorker([queue], connection=queue.connection, serializer=queue.serializer)
+        worker = worker_class([queue], connection=queue.connection, serializer=queue.serializer)
         try:
             worker.work(burst=burst, with_scheduler=True)
         except RedisError as exc:  # raised from rq's own clean-up when Redis is gone

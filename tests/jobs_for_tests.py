@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import threading
 
+from bot.tasks import rq_worker_class
+
 calls: list[tuple[str, tuple[object, ...]]] = []
 _lock = threading.Lock()
 failures_left = {"n": 0}
+# The worker class `haven worker` runs, for the tests' own `rq worker` processes (`-w`).
+Worker = rq_worker_class()
 
 
 def remember(*args: object) -> str:

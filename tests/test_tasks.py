@@ -11,7 +11,7 @@ from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from bot.tasks import QUEUE_NAME, LocalEnqueuer, RQEnqueuer
+from bot.tasks import QUEUE_NAME, LocalEnqueuer, RQEnqueuer, rq_worker_class
 from tests import jobs_for_tests
 from tests.helpers import REPO
 
@@ -88,6 +88,8 @@ def test_rq_keeps_one_pending_job_per_id_and_requeues_finished_ones(redis_url: s
             redis_url,
             "--serializer",
             "rq.serializers.JSONSerializer",
+            "--worker-class",
+            "tests.jobs_for_tests.Worker",
             QUEUE_NAME,
         ],
         cwd=REPO,
@@ -102,3 +104,38 @@ def test_rq_keeps_one_pending_job_per_id_and_requeues_finished_ones(redis_url: s
     assert queue.count == 1
     connection.close()
     enqueuer.connection.close()
+
+
+def _subscribed_worker(redis_url: str):  # type: ignore[no-untyped-def]
+    connection = Redis.from_url(redis_url)
+    queue = Queue(QUEUE_NAME, connection=connection, serializer=JSONSerializer)
+    worker = rq_worker_class()([queue], connection=connection, serializer=JSONSerializer)
+    worker.subscribe()
+    assert _wait(lambda: worker.pubsub.subscribed)
+    return worker
+
+
+def test_a_stopping_rq_worker_ends_its_listener_thread(redis_url: str) -> None:
+    worker = _subscribed_worker(redis_url)
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 1.0
+    assert not worker.pubsub_thread.is_alive()
+    worker.connection.close()
+
+
+def test_a_stopping_rq_worker_does_not_wait_for_a_listener_that_missed_the_stop(
+    redis_url: str,
+) -> None:
+    """The race that kept `haven worker` from exiting (and made a burst `rq worker` overrun
+    its minute): the listener reads the unsubscribe reply while it is still meant to run, then
+    waits 60 s for a subscription. rq's own stop() (redis-py 8) joins it with no timeout."""
+    worker = _subscribed_worker(redis_url)
+    worker.pubsub.unsubscribe()
+    assert _wait(lambda: not worker.pubsub.subscribed)  # the listener took the reply
+    assert worker.pubsub_thread.is_alive()
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 5.0
+    assert worker.pubsub_thread.daemon  # still waiting, but it cannot keep the process alive
+    worker.connection.close()
