@@ -160,7 +160,7 @@ def test_a_case_status_change_with_its_reason_lands_in_the_chronology(
     page = _sign_in(browser, live, "lead")
     page.goto(f"{live['url']}/cases/{case.id}")
     page.get_by_text("Change status", exact=True).click()  # the folded-away form opens
-    # Sending the private reply already made it "awaiting consent" (tests/consent).
+    # Sending the private reply already made it "awaiting consent" (tests/cases).
     page.get_by_label("New status").select_option("matched")
     page.get_by_label("Reason").fill("SE agreed by DM to meet a peer supporter")
     page.get_by_role("button", name="Save status").click()

@@ -113,7 +113,7 @@ def test_an_approved_private_reply_is_sent_once(live_app: Flask) -> None:
     assert _perform(live_app, action_id) == "done"  # a redelivered job sends nothing
     assert len(responses.calls) == 1
     body = json.loads(responses.calls[0].request.body)
-    # The help request's reply asks for consent, with buttons for the answer (tests/consent).
+    # The help request's reply asks for consent, with buttons for the answer (tests/cases).
     quick = body["message"].pop("quick_replies")
     assert [q["payload"] for q in quick] == [p for _, p in CONSENT_QUICK_REPLIES]
     assert body == {
