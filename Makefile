@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast test-drills lint format services serve clean
+.PHONY: demo test test-fast test-drills lint format services serve train clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Haven needs Python 3.11 or newer")'
@@ -22,6 +22,11 @@ serve: $(STAMP)
 
 services:
 	bash scripts/ensure-services
+
+# Retrain the learned stage's heads from rules/corpus/ (and ../shared/eval's tune halves when
+# they are there); commit rules/semantic/heads.* afterwards (docs/detection.md).
+train: $(STAMP)
+	$(BIN)/haven rules train
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,9 +24,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from semantic_report import semantic_tables  # noqa: E402
 
 from rules import Message, load_ruleset  # noqa: E402
 
@@ -303,7 +300,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--misses", type=int, default=0, help="print N misses per file (tune half)")
     parser.add_argument("--only", default="", help="substring filter on file names")
-    parser.add_argument("--no-semantic", action="store_true", help="rules alone only")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found (../shared/eval is not available here)")
@@ -328,8 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             print("   MISS ", text.replace("\n", " ")[:300])
         for rules_hit, text in res.false_alarms:
             print("   FALSE", rules_hit, "|", text.replace("\n", " ")[:300])
-    extra = None if args.no_semantic else semantic_tables(args.data, family_for)
-    block = render(results, args.data, extra)
+    block = render(results, args.data, None)
     if not args.no_write and not args.only:
         write_doc(args.out, block)
         print(f"wrote {args.out}")

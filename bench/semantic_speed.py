@@ -1,17 +1,18 @@
-"""Speed and memory of detection with and without the semantic stage.
+"""Speed and memory of detection as shipped (rules + learned stage), rules alone, and Presidio.
 
 Usage: .venv/bin/python bench/semantic_speed.py [--messages 400] [--batch 32]
 
 Each configuration runs in a fresh process (`--child rules|semantic`), so start-up time and
 peak memory (RSS) are its own: start-up is from before `import rules` to a ruleset ready to
-evaluate (for the stage: onnxruntime and tokenizers imported, the model loaded and the
-prototypes embedded; wall clock). Then every message is evaluated one at a time (p50, p99) and
-in batches (`evaluate_many`, messages per second). Like bench/rules_speed.py, each process is
-pinned to one core and times are CPU time of the calling thread (onnxruntime runs its one
-intra-op thread in the caller), so other work on a shared machine counts less; batch
-throughput is also given in wall-clock terms. Texts are our charity cases
-(short comments) and, when ../shared/eval is there, comment-length rows (at most 280
-characters) and longer posts (up to 2,000) from it. onnxruntime runs on one thread.
+evaluate (for the stage: onnxruntime and tokenizers imported, the model and the trained heads
+loaded; wall clock). Then every message is evaluated one at a time (p50, p99) and in batches
+(`evaluate_many`, messages per second). Like bench/rules_speed.py, each process is pinned to
+one core and times are CPU time of the calling thread (onnxruntime runs its one intra-op
+thread in the caller), so other work on a shared machine counts less; batch throughput is also
+given in wall-clock terms. Texts are our charity cases (short comments) and, when
+../shared/eval is there, comment-length rows (at most 280 characters) and longer posts (up to
+2,000) from it. Presidio's AnalyzerEngine (bench/.venv-presidio, see bench/rules_speed.py) is
+timed on the same comment-length texts in the same run, one text at a time as it is used.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from rules_speed import run_presidio  # noqa: E402
+
 CHARITY = ROOT / "bench" / "data" / "charity_cases.jsonl"
 EVAL = ROOT / ".." / "shared" / "eval" / "data"
 
@@ -57,7 +62,9 @@ def child(mode: str, limit: int, batch: int) -> dict[str, object]:
     if mode == "semantic":
         from bot.semantic import detection_ruleset
 
-        ruleset = detection_ruleset(RulesConfig())
+        # As `haven classify` runs: no word-by-word reasons (they cost extra embeddings).
+        config = RulesConfig(semantic=SemanticConfig(explain_words=False))
+        ruleset = detection_ruleset(config)
         assert ruleset.__class__.__name__ == "SemanticRuleSet", "the semantic extra is missing"
     else:
         ruleset = load_ruleset(RulesConfig(semantic=SemanticConfig(enabled=False)))
@@ -106,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         results[mode] = json.loads(proc.stdout)
+    comments = (
+        corpora(args.messages).get("eval comments (<= 280 chars)")
+        or corpora(args.messages)["charity cases"]
+    )
+    presidio = run_presidio(comments)
     load_after = os.getloadavg()[0]
     print(
         f"- command: `.venv/bin/python bench/semantic_speed.py --messages {args.messages} "
@@ -116,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}; onnxruntime on one thread\n"
     )
     print("| detection | start-up s | peak RSS MB |\n| --- | ---: | ---: |")
-    for mode, label in (("rules", "rules alone"), ("semantic", "rules + semantic")):
+    for mode, label in (("rules", "rules alone"), ("semantic", "as shipped (rules + learned)")):
         r = results[mode]
         print(f"| {label} | {r['startup_s']:.2f} | {r['rss_mb']:.0f} |")
     print(
@@ -125,13 +137,25 @@ def main(argv: list[str] | None = None) -> int:
         "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
     )
     for name in results["rules"]["corpora"]:
-        for mode, label in (("rules", "rules alone"), ("semantic", "rules + semantic")):
+        for mode, label in (("rules", "rules alone"), ("semantic", "as shipped")):
             c = results[mode]["corpora"][name]
             print(
                 f"| {name} | {c['n']} | {c['mean_chars']:.0f} | {label} | {c['p50_ms']:.2f} | "
                 f"{c['p99_ms']:.2f} | {c['batch_msgs_per_s']:,.0f} | "
                 f"{c['batch_wall_msgs_per_s']:,.0f} |"
             )
+    if isinstance(presidio, dict):
+        rate = presidio["n"] / presidio["seconds"]
+        ours = results["semantic"]["corpora"]
+        key = next(k for k in ours if k.startswith("eval comments")) if len(ours) > 1 else None
+        shipped = ours[key or "charity cases"]["batch_msgs_per_s"]
+        print(
+            f"\nPresidio AnalyzerEngine on the same {presidio['n']} comment-length texts, one "
+            f"at a time: {rate:,.0f} msgs/s (CPU). As shipped, batched: {shipped:,.0f} msgs/s, "
+            f"{shipped / rate:.1f}x Presidio's rate."
+        )
+    else:
+        print(f"\nPresidio: {presidio}")
     return 0
 
 

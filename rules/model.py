@@ -98,14 +98,15 @@ class Actions:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Why a finding of the semantic stage fired, for the moderator who reads it."""
+    """Why the learned stage judged a message as it did, for the moderator who reads it."""
 
-    method: str  # "prototypes" (nearest written examples) or "classifier"
-    score: float  # the stage's similarity or probability, 0..1
+    method: str  # "classifier" (the trained heads)
+    score: float  # the heads' probability, 0..1
     threshold: float
     mode: str  # "raise" (may flag on its own) | "strengthen" (only alongside a rule finding)
-    nearest: tuple[tuple[str, float], ...] = ()  # (prototype sentence, cosine similarity)
-    counter: tuple[str, float] | None = None  # the nearest counter-example, for comparison
+    nearest: tuple[tuple[str, float], ...] = ()  # (corpus example, cosine similarity)
+    words: tuple[str, ...] = ()  # the message's words that weighed most, in order
+    rule: str | None = None  # the rule that matched too, if one did
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -114,10 +115,21 @@ class Explanation:
             "threshold": self.threshold,
             "mode": self.mode,
             "nearest": [{"text": t, "similarity": s} for t, s in self.nearest],
-            "counter": {"text": self.counter[0], "similarity": self.counter[1]}
-            if self.counter
-            else None,
+            "words": list(self.words),
+            "rule": self.rule,
+            "reason": self.reason(),
         }
+
+    def reason(self) -> str:
+        """One sentence a volunteer can read."""
+        parts = []
+        if self.words:
+            parts.append("the words " + ", ".join(f"“{w}”" for w in self.words) + " weighed most")
+        if self.nearest:
+            parts.append(f"it reads like “{self.nearest[0][0]}”")
+        if self.rule:
+            parts.append("a rule matched too")
+        return ("; ".join(parts) or "the trained check") + f" (confidence {self.score:.0%})"
 
 
 @dataclass(frozen=True)

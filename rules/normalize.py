@@ -4,8 +4,10 @@ Two views are built from every message:
 - ``plain``: NFKC, case-folded, accents, zero-width and control characters removed, typographic
   quotes and dashes made ASCII, whitespace runs collapsed. Digits and symbols survive, so the
   personal-details detectors (phones, postcodes, NHS numbers) run on this view.
-- ``words``: ``plain`` plus l33t digits/symbols turned back into letters ("k1ll mys3lf") and
-  stretched letters squeezed ("killlll myself"). Word and phrase rules run on this view.
+- ``words``: ``plain`` plus l33t digits/symbols turned back into letters ("k1ll mys3lf"),
+  stretched letters squeezed ("killlll myself") and spaced-out letters joined ("k m s" reads
+  "kms", "w h a t s the point" reads "whats the point"). Word and phrase rules run on this view,
+  and so does the learned stage (rules/semantic/prepare.py).
 Each view keeps, per character, the span of the original text it came from, so findings can
 highlight exactly what the person wrote.
 """
@@ -61,6 +63,10 @@ _LEET_EXEMPT = re.compile(
 )
 _STRETCH = re.compile(r"([a-z])\1{2,}")
 _TRIPLE = re.compile(r"([a-z])\1\1")  # is there a stretch at all: same answer, found sooner
+# Three or more single letters separated by single spaces ("k m s", "e n d i t"): someone
+# spelling a word out so that filters miss it. A run must stand alone, so "a b" or "i a" in
+# ordinary text is left as it is.
+_SPACED = re.compile(r"(?<![a-z0-9'])[a-z](?: [a-z]){2,}(?![a-z0-9'])")
 # Full UK postcodes look like l33t ("sw1a 1aa", "ip4 2bx"); they are left exactly as written.
 _POSTCODE_LIKE = re.compile(r"(?<![a-z0-9])[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2}(?![a-z0-9])")
 # Whitespace other than a single space, in ASCII text that has no control characters
@@ -231,6 +237,32 @@ def _squeeze_choice(word: str, vocab: frozenset[str]) -> str:
 
 
 def _words(plain: View, vocab: frozenset[str]) -> View:
+    return _unspace(_delete_and_squeeze(plain, vocab))
+
+
+def _unspace(view: View) -> View:
+    """Join spaced-out letters; the dropped spaces belong to the letter before them."""
+    text = view.text
+    if " " not in text or _SPACED.search(text) is None:
+        return view
+    n = len(text)
+    v_starts = view.starts if view.starts is not None else range(n)
+    v_ends = view.ends if view.ends is not None else range(1, n + 1)
+    drop = {m.start() + k for m in _SPACED.finditer(text) for k in range(1, m.end() - m.start(), 2)}
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for k in range(n):
+        if k in drop:
+            ends[-1] = v_ends[k]
+            continue
+        chars.append(text[k])
+        starts.append(v_starts[k])
+        ends.append(v_ends[k])
+    return View("".join(chars), tuple(starts), tuple(ends))
+
+
+def _delete_and_squeeze(plain: View, vocab: frozenset[str]) -> View:
     text = plain.text
     # Most texts have no l33t character next to a letter, or only in ways _deleet_token leaves
     # alone ("@user", "help!"): then the token rewrite is skipped.

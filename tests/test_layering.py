@@ -35,6 +35,7 @@ DOMAIN = (
     "bot.privacy",
     "bot.semantic",
     "bot.ticker",
+    "bot.training",  # the learned stage's trainer (`haven rules train`)
 )
 WEB = ("bot.web",)
 # The composition roots: the only modules that look "upward" (to the web app, the workers).

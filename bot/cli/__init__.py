@@ -103,11 +103,9 @@ def check_config(config_path: str | None) -> None:
 
     settings = cli_settings(config_path)
     from bot.semantic import availability
-    from rules.semantic import load_pack
 
     try:
         ruleset = load_ruleset(settings.config.rules)
-        load_pack()
         semantic = availability(settings.config.rules.semantic)
     except (RuleError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None

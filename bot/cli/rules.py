@@ -35,15 +35,21 @@ from rules.semantic import evaluate_many
 TEXT_COLUMNS = ("text", "message", "comment", "body", "content", "comment_text")
 
 
-def _ruleset(config_path: str | None = None) -> RuleSet:
+def _ruleset(config_path: str | None = None, explain_words: bool | None = None) -> RuleSet:
     """The running bot's ruleset: the `rules:` section of its validated config.yaml, with the
-    semantic stage when it is installed and enabled."""
-    return detection_ruleset(load_settings(config_path).config.rules)
+    learned stage when it is installed and enabled. `explain_words` overrides whether each
+    finding names the words that weighed most (a few extra embeddings per finding)."""
+    rules_config = load_settings(config_path).config.rules
+    if explain_words is not None:
+        data = rules_config.model_dump(exclude_unset=True)
+        data.setdefault("semantic", {})["explain_words"] = explain_words
+        rules_config = type(rules_config).model_validate(data)
+    return detection_ruleset(rules_config)
 
 
-def _load_or_exit(config_path: str | None) -> RuleSet:
+def _load_or_exit(config_path: str | None, explain_words: bool | None = None) -> RuleSet:
     try:
-        return _ruleset(config_path)
+        return _ruleset(config_path, explain_words)
     except (ConfigError, RuleError, ValueError, OSError, RuntimeError) as exc:
         raise click.ClickException(f"cannot load rules: {exc}") from exc
 
@@ -110,9 +116,16 @@ def message_from_json(obj: Any) -> Message:
     "default 32, or 1 when stdin is a terminal. A batch is answered as soon as no more input "
     "is waiting, so a program writing one line and waiting for its answer is never stalled.",
 )
-def classify(config_path: str | None, batch: int | None) -> None:
+@click.option(
+    "--explain/--no-explain",
+    default=False,
+    show_default=True,
+    help="Name, in each learned finding's explanation, the words that weighed most "
+    "(slower: a few extra embeddings per finding).",
+)
+def classify(config_path: str | None, batch: int | None, explain: bool) -> None:
     """Classify JSONL messages from stdin; one JSONL result per input line, in order."""
-    ruleset = _load_or_exit(config_path)
+    ruleset = _load_or_exit(config_path, explain_words=explain)
     stream = sys.stdin  # CliRunner and pipes both provide it; click 8.5 deprecates get_text_stream
     size = batch or (1 if stream.isatty() else 32)
     pending: list[str] = []
@@ -226,7 +239,7 @@ def rules_test(
     file: Path, config_path: str | None, channel: str, examples: int, as_json: bool
 ) -> None:
     """Dry run: replay the rules over an export of past comments (CSV or JSONL)."""
-    ruleset = _load_or_exit(config_path)
+    ruleset = _load_or_exit(config_path, explain_words=False)
     hits: dict[str, int] = collections.Counter()
     samples: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
     per_category: dict[str, int] = collections.Counter()
@@ -271,3 +284,33 @@ def rules_test(
     silent = sorted(r.id for r in ruleset.rules if r.id not in hits)
     if silent:
         click.echo(f"\nrules with no hits ({len(silent)}): {', '.join(silent)}")
+
+
+@rules.command("train")
+@click.option(
+    "--public/--no-public",
+    default=True,
+    show_default=True,
+    help="Also learn from the tune halves of ../shared/eval when they are there.",
+)
+@click.option("--check", is_flag=True, help="Train, then say whether the committed heads match.")
+def rules_train(public: bool, check: bool) -> None:
+    """Retrain the learned stage's heads from the committed corpus (rules/corpus/)."""
+    from bot import training
+    from bot.semantic import MODEL_ID, _embedder, availability
+    from rules.semantic import SemanticConfig
+
+    state = availability(SemanticConfig(enabled="auto"))
+    if state.model_path is None or state.tokenizer_path is None:
+        raise click.ClickException(f"the embedding model is not installed: {state.reason}")
+    embedder = _embedder(str(state.model_path), str(state.tokenizer_path))
+    heads = training.train(embedder.embed, MODEL_ID, use_public=public, log=click.echo)
+    if check:
+        from rules.semantic.heads import load_heads
+
+        committed = load_heads()
+        same = committed.meta.get("corpus_sha256") == heads.meta["corpus_sha256"]
+        click.echo("committed heads match the corpus" if same else "committed heads are stale")
+        raise SystemExit(0 if same else 1)
+    training.write(heads)
+    click.echo("wrote rules/semantic/heads.npz and rules/semantic/heads.json")

@@ -128,7 +128,7 @@ class Finding(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set when an edit of the item replaced the text this finding was about; kept as history.
     superseded_at: datetime | None = None
-    # Why a semantic-stage finding fired (nearest prototypes and similarities); null for rules.
+    # Why the learned stage judged a finding as it did (reason, nearest corpus examples, words).
     explanation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 

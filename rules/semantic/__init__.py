@@ -1,7 +1,7 @@
-"""The semantic stage: sentence embeddings compared with written prototypes, next to the rules.
+"""The learned stage: trained heads over sentence embeddings and rule signals, next to the rules.
 
-Importable without the `semantic` extra: the config and the prototype pack are plain pydantic.
-`rules.semantic.stage` (numpy) and `rules.semantic.embedder` (onnxruntime, tokenizers) need it.
+Importable without the `semantic` extra: the config is plain pydantic. `rules.semantic.heads`,
+`.stage` and `.training` need numpy; `rules.semantic.embedder` needs onnxruntime and tokenizers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from ..model import Finding, Message
 from .config import SemanticConfig
-from .pack import PACK_PATH, SemanticPack, load_pack
 
 if TYPE_CHECKING:  # the engine imports the config through rules.schema
     from ..engine import RuleSet
@@ -25,4 +24,4 @@ def evaluate_many(ruleset: RuleSet, messages: Sequence[Message]) -> list[list[Fi
     return [ruleset.evaluate(m) for m in messages]
 
 
-__all__ = ["PACK_PATH", "SemanticConfig", "SemanticPack", "evaluate_many", "load_pack"]
+__all__ = ["SemanticConfig", "evaluate_many"]

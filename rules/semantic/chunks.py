@@ -1,9 +1,8 @@
 """Split a message into short chunks of whole sentences, with their offsets.
 
-A sentence embedding of a long post averages everything in it, so one sentence of risk among
-ten of everyday news disappears. Prototypes are single short sentences; comparing them with
-chunks of about the same size keeps a buried disclosure visible and tells the moderator where
-it is.
+A sentence model reads at most 256 word pieces and averages everything it reads. The learned
+stage embeds a long post chunk by chunk (pieces.py) so nothing is cut off, judges the whole from
+its chunks, and points the moderator at the chunk that scores highest on its own.
 """
 
 from __future__ import annotations

@@ -22,9 +22,21 @@ TOKEN_BUDGET = 2048  # padded tokens per onnxruntime call
 
 
 class OnnxEmbedder:
-    """Text in, unit-length 384-dimensional vectors out (mean pooling over real tokens)."""
+    """Text in, unit-length 384-dimensional vectors out (mean pooling over real tokens).
 
-    def __init__(self, model_path: Path | str, tokenizer_path: Path | str, threads: int = 1):
+    With `with_max`, each row also carries the max over tokens (another 384, unit length): the
+    mean says what a sentence is about, the max keeps the one word that changes it ("pills",
+    "lol"), which is what a classifier on top needs."""
+
+    def __init__(
+        self,
+        model_path: Path | str,
+        tokenizer_path: Path | str,
+        threads: int = 1,
+        with_max: bool = False,
+    ):
+        self.with_max = with_max
+        self.dimensions = DIMENSIONS * (2 if with_max else 1)
         self.model_path = Path(model_path)
         self.tokenizer_path = Path(tokenizer_path)
         tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
@@ -49,7 +61,7 @@ class OnnxEmbedder:
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Return an array (len(texts), 384) of L2-normalised sentence embeddings."""
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
@@ -82,5 +94,11 @@ class OnnxEmbedder:
         else:
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        parts = [_unit(pooled)]
+        if self.with_max and not self._pooled:
+            parts.append(_unit(np.where(mask[:, :, None] > 0, hidden, -1e4).max(axis=1)))
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)

@@ -1,13 +1,27 @@
-"""The semantic stage: nearest-prototype scoring and its combination with rule findings.
+"""The learned stage: trained heads over sentence embeddings and rule signals, merged with rules.
 
-Pure, given an embedding function (text in, unit vectors out): no file, model or environment
-is touched here, so tests run it with a fake embedder. Needs numpy (the `semantic` extra).
+Pure, given an embedding function (text in, unit vectors out) and the heads: no file, model or
+environment is touched here, so tests run it with a fake embedder. Needs numpy.
+
+How a message is judged:
+1. The rules run first (exact things: phones, postcodes, links, named word lists).
+2. The message is cut into chunks of whole sentences; each is prepared (prepare.py) and
+   embedded, and the heads judge the whole message (pieces.py: the mean of its chunks and all
+   their words) with the rules' scores as signals, as they were trained. The chunk that scores
+   highest on its own is the finding's span, so the moderator sees where the concern is.
+3. For a category the stage **decides** ("raise" mode: risk, help requests, out-of-remit by
+   default), the heads have the last word over the shipped packs' rules of that category: a
+   rule match with the heads agreeing stays (its exact span, now with the reason), a rule match
+   the heads judge a joke or talk *about* the topic is dropped, and the heads may flag what no
+   rule matched. Rules an admin added in config.yaml are never overruled.
+   For a category the stage only **strengthens** (abuse and spam), a finding needs a rule
+   finding of the same top category, which always stands.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -24,17 +38,21 @@ from ..model import (
     top_of,
 )
 from ..schema import RuleDoc, RulesConfig
-from .chunks import chunk_spans
-from .config import SUBTYPE_MARGIN, SemanticConfig
-from .pack import SemanticPack
+from .config import SemanticConfig
+from .heads import Heads, signal_vector
+from .pieces import pieces, with_whole
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 NEAREST_SHOWN = 3
+WORDS_SHOWN = 3
+SHIPPED = "rules/packs/"  # the source of rules the heads were trained alongside
+_PUNCTUATION = ".,!?;:\"'()"
 
 
 @dataclass(frozen=True)
 class CategoryModel:
     category: str
+    head: int  # its column in the heads' output
     rule: str  # its own rule id, e.g. semantic-risk-suicide
     threshold: float
     mode: str  # "raise" | "strengthen"
@@ -45,17 +63,22 @@ class CategoryModel:
 
 @dataclass(frozen=True)
 class Score:
-    """The best chunk of one message for one category."""
+    """One category's probability for one message, and the chunk that scores highest."""
 
     category: int  # index into SemanticStage.categories
-    similarity: float
+    probability: float
     span: tuple[int, int]
-    nearest: tuple[tuple[str, float], ...]
-    counter: tuple[str, float] | None
+    chunk: int  # which of the message's pieces (chunks, then the whole) scored best
 
-    def fires(self, threshold: float) -> bool:
-        beaten = self.counter is not None and self.counter[1] >= self.similarity
-        return self.similarity >= threshold and not beaten
+
+@dataclass(frozen=True)
+class Judged:
+    """What the stage worked out for one message: scores and what explaining them needs."""
+
+    scores: tuple[Score, ...]
+    pieces: tuple[str, ...]  # prepared chunk texts, then the prepared whole message
+    vectors: np.ndarray  # their embeddings
+    signals: np.ndarray
 
 
 def rule_id(category: str) -> str:
@@ -65,92 +88,118 @@ def rule_id(category: str) -> str:
 @dataclass(frozen=True, eq=False)
 class SemanticStage:
     embed: Embed
+    heads: Heads
     categories: tuple[CategoryModel, ...]
-    texts: tuple[str, ...]  # each category's prototypes and counter-examples, then chatter
-    vectors: np.ndarray  # (len(texts), dims), unit rows
-    owner: np.ndarray  # category index of each prototype; -1 for counter-examples
-    unlike: np.ndarray  # (len(texts), len(categories)) bool: counter-example for that category
     max_chunks: int
+    explain_words: bool = True
+    shipped_rules: frozenset[str] = frozenset()  # rule ids the heads may overrule
 
-    def score(self, texts: Sequence[str]) -> list[list[Score]]:
-        """Per text, the best-scoring chunk for each category (one embedding call in all)."""
-        spans = [chunk_spans(t, self.max_chunks) for t in texts]
-        flat = [t[s:e] for t, sp in zip(texts, spans, strict=True) for s, e in sp]
-        sims = self.embed(flat) @ self.vectors.T if flat else np.zeros((0, len(self.texts)))
-        out: list[list[Score]] = []
-        row = 0
-        for sp in spans:
-            out.append(self._best(sims[row : row + len(sp)], sp))
-            row += len(sp)
+    def judge(
+        self, messages: Sequence[Message], rule_findings: Sequence[Sequence[Finding]]
+    ) -> list[Judged]:
+        """Score every message (one embedding call for all their chunks)."""
+        cut = [pieces(m.text, self.max_chunks) for m in messages]
+        flat = [p for _, ps in cut for p in ps]
+        vectors = self.embed(flat) if flat else np.zeros((0, self.heads.dims), np.float32)
+        out: list[Judged] = []
+        at = 0
+        for (sp, ps), found in zip(cut, rule_findings, strict=True):
+            own, texts = with_whole(vectors[at : at + len(ps)], ps)
+            at += len(ps)
+            signals = self._signals(found)
+            if not ps:
+                out.append(Judged((), (), own, signals))
+                continue
+            probs = self.heads.probabilities(own, texts, np.repeat(signals[None, :], len(texts), 0))
+            scores = []
+            for index, model in enumerate(self.categories):
+                column = probs[:, model.head]
+                # The message is judged whole, as the heads were trained; the chunk that scores
+                # highest on its own is where the moderator is pointed.
+                best = int(column[: len(sp)].argmax())
+                scores.append(Score(index, _r(column[-1]), sp[best], best))
+            out.append(Judged(tuple(scores), tuple(texts), own, signals))
         return out
 
-    def _best(self, sims: np.ndarray, spans: list[tuple[int, int]]) -> list[Score]:
-        if not spans:
-            return []
-        scores = []
-        for index in range(len(self.categories)):
-            own = self.owner == index
-            per_chunk = sims[:, own].max(axis=1)
-            chunk = int(per_chunk.argmax())
-            protos = np.flatnonzero(own)
-            ranked = protos[np.argsort(-sims[chunk, protos])][:NEAREST_SHOWN]
-            counters = np.flatnonzero(self.unlike[:, index])
-            counter = None
-            if len(counters):
-                best = counters[int(sims[chunk, counters].argmax())]
-                counter = (self.texts[best], _r(sims[chunk, best]))
-            scores.append(
-                Score(
-                    category=index,
-                    similarity=_r(per_chunk[chunk]),
-                    span=spans[chunk],
-                    nearest=tuple((self.texts[i], _r(sims[chunk, i])) for i in ranked),
-                    counter=counter,
-                )
-            )
-        return scores
+    def _signals(self, found: Sequence[Finding]) -> np.ndarray:
+        scores: dict[str, float] = {}
+        for f in found:
+            if not f.rule.startswith("semantic-"):
+                scores[f.category] = max(scores.get(f.category, 0.0), f.score)
+        return signal_vector(self.heads.signals, scores)
 
     def findings(
-        self, message: Message, rule_findings: Sequence[Finding], scores: Sequence[Score]
+        self, message: Message, rule_findings: Sequence[Finding], judged: Judged
     ) -> list[Finding]:
-        """The stage's own findings for one message, given what the rules found."""
-        if message.from_page:
-            return []  # the page's own posts are checked for personal details only
-        tops = {top_of(f.category) for f in rule_findings}
+        """The message's findings: the rules' findings, decided or strengthened by the heads."""
+        if message.from_page or not judged.scores:
+            return list(rule_findings)  # the page's own posts are checked by the rules only
         private = message.channel in PRIVATE_CHANNELS
-        firing = [s for s in scores if s.fires(self.categories[s.category].threshold)]
-        best: dict[str, float] = {}
-        for score in firing:
-            top = top_of(self.categories[score.category].category)
-            best[top] = max(best.get(top, 0.0), score.similarity)
-        out = []
-        for score in firing:
-            model = self.categories[score.category]
-            if score.similarity < best[top_of(model.category)] - SUBTYPE_MARGIN:
-                continue  # a far weaker reading of the same message: one label is clearer
+        by_category = {m.category: (m, judged.scores[i]) for i, m in enumerate(self.categories)}
+        tops = {top_of(f.category) for f in rule_findings}
+        kept: list[Finding] = []
+        claimed: set[str] = set()
+        for finding in rule_findings:
+            entry = by_category.get(finding.category)
+            shipped = finding.rule in self.shipped_rules
+            if entry is None or entry[0].mode != "raise" or not shipped:
+                kept.append(finding)
+                continue
+            model, score = entry
+            if score.probability >= model.threshold:
+                why = self._explain(model, score, judged, message.text, finding.rule)
+                kept.append(replace(finding, explanation=why))
+                claimed.add(finding.category)
+            # else: the heads read this match as a figure of speech or talk about the topic.
+        for model, score in by_category.values():
+            if model.category in claimed or score.probability < model.threshold:
+                continue
             if model.mode == "strengthen" and top_of(model.category) not in tops:
                 continue
             public, private_actions = model.finding_actions
-            out.append(
+            kept.append(
                 Finding(
                     category=model.category,
                     rule=model.rule,
                     severity=model.severity,
-                    score=score.similarity,
+                    score=score.probability,
                     span=score.span,
                     actions=private_actions if private else public,
                     spans=(score.span,),
-                    explanation=Explanation(
-                        method="prototypes",
-                        score=score.similarity,
-                        threshold=model.threshold,
-                        mode=model.mode,
-                        nearest=score.nearest,
-                        counter=score.counter,
-                    ),
+                    explanation=self._explain(model, score, judged, message.text, None),
                 )
             )
-        return out
+        return kept
+
+    def _explain(
+        self, model: CategoryModel, score: Score, judged: Judged, text: str, rule: str | None
+    ) -> Explanation:
+        vector = judged.vectors[score.chunk]
+        words: tuple[str, ...] = ()
+        if self.explain_words:
+            words = self._weighing_words(model, judged.pieces[score.chunk], judged.signals)
+        return Explanation(
+            method="classifier",
+            score=score.probability,
+            threshold=model.threshold,
+            mode=model.mode,
+            nearest=tuple(self.heads.nearest(vector, model.head, NEAREST_SHOWN)),
+            words=words,
+            rule=rule,
+        )
+
+    def _weighing_words(self, model: CategoryModel, piece: str, signals: np.ndarray) -> tuple:
+        """The words whose absence lowers the category's probability most (occlusion)."""
+        tokens = [t for t in piece.split() if t.strip(_PUNCTUATION)][:40]
+        if len(tokens) < 2:
+            return tuple(t.strip(_PUNCTUATION) for t in tokens)
+        variants = [" ".join(tokens[:i] + tokens[i + 1 :]) for i in range(len(tokens))]
+        texts = [" ".join(tokens), *variants]
+        vectors = self.embed(texts)
+        probs = self.heads.probabilities(vectors, texts, np.repeat(signals[None, :], len(texts), 0))
+        drop = probs[0, model.head] - probs[1:, model.head]
+        order = [i for i in np.argsort(-drop) if drop[i] > 0.01][:WORDS_SHOWN]
+        return tuple(tokens[i].strip(_PUNCTUATION) for i in sorted(order))
 
 
 def _r(value: float) -> float:
@@ -158,21 +207,22 @@ def _r(value: float) -> float:
 
 
 def build_stage(
-    pack: SemanticPack, rules_config: RulesConfig, semantic: SemanticConfig, embed: Embed
+    heads: Heads,
+    rules_config: RulesConfig,
+    semantic: SemanticConfig,
+    embed: Embed,
+    shipped_rules: frozenset[str] = frozenset(),
 ) -> SemanticStage:
-    """Embed the pack's sentences once and work out each category's threshold and actions."""
+    """Work out each category's mode, threshold and actions; `shipped_rules` are the rule ids
+    the heads may overrule (the shipped packs' rules of the categories they decide)."""
     builder = _Builder(rules_config)  # the same category defaults and config actions as rules
     categories: list[CategoryModel] = []
-    texts: list[str] = []
-    owner: list[int] = []
-    unlike_of: list[set[int]] = []
-    for category, doc in pack.categories.items():
+    for head, category in enumerate(heads.categories):
         mode = semantic.mode_of(category)
         if mode is None:
             continue
-        index = len(categories)
         threshold = semantic.thresholds.get(
-            category, semantic.thresholds.get(top_of(category), pack.threshold(category))
+            category, semantic.thresholds.get(top_of(category), heads.thresholds[category])
         )
         # Actions as for a rule of this category with none of its own (safeguarding included).
         doc_for_actions = RuleDoc(
@@ -181,44 +231,32 @@ def build_stage(
         categories.append(
             CategoryModel(
                 category=category,
+                head=head,
                 rule=rule_id(category),
                 threshold=threshold,
                 mode=mode,
                 severity=builder._category_default(category, "severity", "medium"),
                 priority=builder._category_default(category, "priority", 0),
-                finding_actions=builder._actions("rules/packs/semantic.yaml", doc_for_actions),
+                finding_actions=builder._actions("rules/semantic/heads.json", doc_for_actions),
             )
         )
-        for text in doc.prototypes:
-            texts.append(text)
-            owner.append(index)
-            unlike_of.append(set())
-        for text in doc.unlike:
-            texts.append(text)
-            owner.append(-1)
-            unlike_of.append({index})
-    every = set(range(len(categories)))
-    for text in pack.neutral:
-        texts.append(text)
-        owner.append(-1)
-        unlike_of.append(every)
-    unlike = np.zeros((len(texts), len(categories)), dtype=bool)
-    for row, cats in enumerate(unlike_of):
-        unlike[row, list(cats)] = True
     return SemanticStage(
         embed=embed,
+        heads=heads,
         categories=tuple(categories),
-        texts=tuple(texts),
-        vectors=np.asarray(embed(texts), dtype=np.float32),
-        owner=np.array(owner, dtype=np.int64),
-        unlike=unlike,
         max_chunks=semantic.max_chunks,
+        explain_words=semantic.explain_words,
+        shipped_rules=shipped_rules,
     )
+
+
+def shipped_rule_ids(ruleset: RuleSet) -> frozenset[str]:
+    return frozenset(r.id for r in ruleset.rules if r.source.startswith(SHIPPED))
 
 
 @dataclass(frozen=True)
 class SemanticRuleSet(RuleSet):
-    """A RuleSet whose findings include the semantic stage's, ordered like rule findings."""
+    """A RuleSet whose findings are judged by the learned stage, ordered like rule findings."""
 
     stage: SemanticStage | None = None
     staff_exempt: bool = True  # staff skip the stage's non-risk findings, as most rules do
@@ -231,16 +269,19 @@ class SemanticRuleSet(RuleSet):
         rule_findings = [RuleSet.evaluate(self, m) for m in messages]
         if self.stage is None:
             return rule_findings
-        scores = self.stage.score([m.text for m in messages])
+        judged = self.stage.judge(messages, rule_findings)
         priority = {r.id: r.priority for r in self.rules}
         priority.update({c.rule: c.priority for c in self.stage.categories})
         out = []
-        for message, found, score in zip(messages, rule_findings, scores, strict=True):
-            extra = self.stage.findings(message, found, score)
+        for message, found, judgement in zip(messages, rule_findings, judged, strict=True):
+            merged = self.stage.findings(message, found, judgement)
             staff = message.author_id is not None and message.author_id in self.staff_accounts
             if staff and self.staff_exempt:
-                extra = [f for f in extra if top_of(f.category) in SAFEGUARDING_TOPS]
-            merged = found + extra
+                merged = [
+                    f
+                    for f in merged
+                    if not f.rule.startswith("semantic-") or top_of(f.category) in SAFEGUARDING_TOPS
+                ]
             # Stable: rule findings stay ahead of the stage's at the same priority.
             merged.sort(key=lambda f: (-priority.get(f.rule, 0), -SEVERITY_RANK[f.severity]))
             out.append(merged)
@@ -248,6 +289,6 @@ class SemanticRuleSet(RuleSet):
 
 
 def with_stage(ruleset: RuleSet, stage: SemanticStage) -> SemanticRuleSet:
-    """The same rules, plus the stage."""
+    """The same rules, judged with the stage."""
     values = {f.name: getattr(ruleset, f.name) for f in fields(RuleSet) if f.init}
     return SemanticRuleSet(**values, stage=stage)

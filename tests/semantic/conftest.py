@@ -24,6 +24,10 @@ def embedder():  # type: ignore[no-untyped-def]
     return _embedder(str(state.model_path), str(state.tokenizer_path))
 
 
+def word_dimension(word: str) -> int:
+    return zlib.crc32(word.encode()) % 64
+
+
 def fake_embed(texts: Sequence[str]) -> Any:
     """Bag of words hashed into 64 dimensions, unit length: same words, similarity 1.0."""
     import numpy as np
@@ -31,6 +35,6 @@ def fake_embed(texts: Sequence[str]) -> Any:
     out = np.zeros((len(texts), 64), dtype=np.float32)
     for row, text in enumerate(texts):
         for word in re.findall(r"[a-z']+", text.lower()):
-            out[row, zlib.crc32(word.encode()) % 64] += 1.0
+            out[row, word_dimension(word)] += 1.0
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.clip(norms, 1e-9, None)

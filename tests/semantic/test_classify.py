@@ -21,7 +21,7 @@ def run(lines: list[str], *args: str) -> list[dict]:  # type: ignore[type-arg]
 
 def test_a_semantic_finding_carries_its_explanation() -> None:
     lines = [
-        json.dumps({"id": 1, "text": "Honestly I've started giving my things away to friends"}),
+        json.dumps({"id": 1, "text": "Sorted out who gets my things. Letters are written."}),
         json.dumps({"id": 2, "text": "What time is the coffee morning?"}),
     ]
     first, second = run(lines)
@@ -29,15 +29,17 @@ def test_a_semantic_finding_carries_its_explanation() -> None:
     semantic = [f for f in first["findings"] if f["rule"] == "semantic-risk-suicide"]
     assert semantic and set(semantic[0]) == KEYS | {"explanation"}
     why = semantic[0]["explanation"]
-    assert why["method"] == "prototypes" and why["score"] >= why["threshold"]
-    assert why["nearest"][0]["text"] == "I've started giving away my things"
+    assert why["method"] == "classifier" and why["score"] >= why["threshold"]
+    assert why["nearest"] and why["reason"]
     assert second == {"id": 2, "categories": [], "findings": []}
 
 
-def test_rule_findings_keep_exactly_the_design_keys() -> None:
+def test_rule_findings_keep_the_design_keys_and_gain_the_reason_the_heads_agreed() -> None:
     (out,) = run([json.dumps({"id": "a", "text": "I want to kill myself"})])
     rules = [f for f in out["findings"] if not f["rule"].startswith("semantic-")]
-    assert rules and all(set(f) == KEYS for f in rules)
+    assert rules and all(set(f) - {"explanation"} == KEYS for f in rules)
+    (suicide,) = [f for f in rules if f["category"] == "risk.suicide"]
+    assert suicide["explanation"]["rule"] == suicide["rule"]
 
 
 def test_batches_keep_order_and_errors_in_place() -> None:
@@ -71,7 +73,7 @@ def test_check_config_says_the_stage_is_on(tmp_path) -> None:  # type: ignore[no
         env=environ_for_tests(tmp_path),
     )
     assert result.exit_code == 0, result.output
-    assert "semantic stage on (all-MiniLM-L6-v2 int8, prototypes)" in result.output
+    assert "semantic stage on (all-MiniLM-L6-v2 int8, trained heads)" in result.output
 
 
 def test_hostility_aimed_at_someone_else_is_not_read_as_their_own_risk() -> None:

@@ -1,138 +1,158 @@
-"""Scoring and combination with rule findings, pure, with a fake bag-of-words embedder."""
+"""The learned stage merged with rule findings, pure, with a fake embedder and hand-set heads."""
 
 from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("numpy", reason="the `semantic` extra is not installed (numpy)")
+np = pytest.importorskip("numpy", reason="the `semantic` extra is not installed (numpy)")
 
 from rules import Message, RulesConfig, load_ruleset  # noqa: E402
-from rules.semantic import SemanticConfig, SemanticPack, evaluate_many  # noqa: E402
-from rules.semantic.stage import SemanticRuleSet, build_stage, with_stage  # noqa: E402
-from tests.semantic.conftest import fake_embed  # noqa: E402
-
-PACK = SemanticPack.model_validate(
-    {
-        "pack": "test",
-        "thresholds": {"risk.suicide": 0.8, "spam": 0.8, "help_request.resources": 0.8},
-        "neutral": ["what time does the coffee morning start"],
-        "categories": {
-            "risk.suicide": {
-                "prototypes": [
-                    "started giving away my things",
-                    "everyone better off without me",
-                    "no way forward for me",
-                ],
-                "unlike": ["giving away things at the jumble sale"],
-            },
-            "spam": {
-                "prototypes": [
-                    "cheap sunglasses message me",
-                    "earn money from home",
-                    "win a prize",
-                ],
-            },
-            "help_request.resources": {
-                "prototypes": ["where is the food bank", "help with energy bills", "uniform help"],
-            },
-        },
-    }
+from rules.semantic import SemanticConfig, evaluate_many  # noqa: E402
+from rules.semantic.heads import Heads  # noqa: E402
+from rules.semantic.stage import (  # noqa: E402
+    SemanticRuleSet,
+    build_stage,
+    shipped_rule_ids,
+    with_stage,
 )
+from tests.semantic.conftest import fake_embed, word_dimension  # noqa: E402
+
+CATEGORIES = ("risk.suicide", "spam", "help_request.resources")
+SIGNALS = ("risk.suicide", "spam", "help_request")
+# Each head fires on one word (its dimension of the fake embedding) and, when `trust` is set,
+# on its rule signal too: a toy stand-in for what training learns.
+KEY_WORDS = ("goodbye", "prize", "foodbank")
 
 
-# One sentence of more than 40 words: a chunk of its own, so the sentences around it are judged
-# apart (rules/semantic/chunks.py).
-FILLER = " ".join(["we"] * 41) + "."
+def heads(trust: float = 0.0) -> Heads:
+    dims = 64 + len(SIGNALS)
+    w1 = np.eye(dims, dtype=np.float32)
+    w2 = np.zeros((dims, len(CATEGORIES)), dtype=np.float32)
+    for k, word in enumerate(KEY_WORDS):
+        w2[word_dimension(word), k] = 12.0
+        w2[64 + k, k] = trust
+    examples = ("goodbye all of you", "win a prize today", "where is the foodbank")
+    return Heads(
+        categories=CATEGORIES,
+        signals=SIGNALS,
+        lexical_dims=0,
+        thresholds=dict.fromkeys(CATEGORIES, 0.5),
+        w1=w1,
+        b1=np.zeros(dims, dtype=np.float32),
+        w2=w2,
+        b2=np.full(len(CATEGORIES), -4.0, dtype=np.float32),
+        examples=examples,
+        example_vectors=fake_embed(list(examples)).astype(np.float16),
+        example_labels=np.eye(3, dtype=bool),
+        meta={},
+    )
 
 
-def ruleset(**semantic) -> SemanticRuleSet:  # type: ignore[no-untyped-def]
-    config = RulesConfig(semantic=SemanticConfig(**semantic))
-    stage = build_stage(PACK, config, config.semantic, fake_embed)
-    return with_stage(load_ruleset(config), stage)
+FILLER = " ".join(["we"] * 41) + "."  # a chunk of its own (rules/semantic/chunks.py)
 
 
-def semantic_findings(findings):  # type: ignore[no-untyped-def]
+def ruleset(trust: float = 0.0, config: RulesConfig | None = None, **semantic) -> SemanticRuleSet:  # type: ignore[no-untyped-def]
+    config = config or RulesConfig(semantic=SemanticConfig(**semantic))
+    rules = load_ruleset(config)
+    stage = build_stage(heads(trust), config, config.semantic, fake_embed, shipped_rule_ids(rules))
+    return with_stage(rules, stage)
+
+
+def learned(findings):  # type: ignore[no-untyped-def]
     return [f for f in findings if f.rule.startswith("semantic-")]
 
 
-def test_risk_raises_on_its_own_with_safeguarding_actions_and_an_explanation() -> None:
-    text = f"{FILLER} Started giving away my things."
-    findings = ruleset().evaluate(Message(text))
-    (finding,) = semantic_findings(findings)
-    assert finding.rule == "semantic-risk-suicide"
-    assert finding.category == "risk.suicide"
+def test_risk_raises_on_its_own_with_safeguarding_actions_and_a_reason() -> None:
+    # A long message is judged whole (here faintly: one word in 42, so a low threshold), and
+    # the finding points at the chunk that scores highest on its own.
+    text = f"{FILLER} Goodbye."
+    (finding,) = learned(ruleset(thresholds={"risk": 0.01}).evaluate(Message(text)))
+    assert finding.rule == "semantic-risk-suicide" and finding.category == "risk.suicide"
     assert finding.severity == "critical"
-    assert text[slice(*finding.span)] == "Started giving away my things."
+    assert text[slice(*finding.span)] == "Goodbye."
     assert finding.actions.escalate and finding.actions.open_case.type == "safeguarding"
     assert "safeguarding_lead" in finding.actions.alert
     why = finding.explanation
-    assert why.method == "prototypes" and why.mode == "raise" and why.threshold == 0.8
-    assert why.nearest[0] == ("started giving away my things", 1.0)
-    assert why.score == finding.score == 1.0
-    assert why.as_json()["nearest"][0] == {
-        "text": "started giving away my things",
-        "similarity": 1.0,
-    }
+    assert why.method == "classifier" and why.mode == "raise" and why.threshold == 0.01
+    assert why.nearest[0][0] == "goodbye all of you"
+    assert why.score == finding.score and finding.score > 0.01
+    assert "goodbye" in why.words
+    assert "reads like “goodbye all of you”" in why.as_json()["reason"]
 
 
-def test_a_closer_counter_example_or_a_low_similarity_does_not_fire() -> None:
-    rs = ruleset()
-    assert semantic_findings(rs.evaluate(Message("giving away things at the jumble sale"))) == []
-    assert semantic_findings(rs.evaluate(Message("lovely weather for the fair"))) == []
-    assert semantic_findings(rs.evaluate(Message("what time does the coffee morning start"))) == []
+def test_a_shipped_rule_match_the_heads_do_not_back_is_dropped() -> None:
+    # The rule risk-suicide-first-person matches; these heads ignore the rule's signal and see
+    # no key word, so they read it as not risk: the rule's finding goes.
+    text = "I want to kill myself"
+    assert "risk.suicide" in {f.category for f in load_ruleset().evaluate(Message(text))}
+    assert "risk.suicide" not in {f.category for f in ruleset(trust=0.0).evaluate(Message(text))}
 
 
-def test_threshold_from_config_overrides_the_pack() -> None:
-    text = "I have started giving away my old things"  # partial overlap with a prototype
-    assert [f.score for f in semantic_findings(ruleset().evaluate(Message(text)))] == [0.849]
-    for thresholds in ({"risk": 0.9}, {"risk.suicide": 0.9, "risk": 0.5}):
-        assert semantic_findings(ruleset(thresholds=thresholds).evaluate(Message(text))) == []
+def test_a_shipped_rule_match_the_heads_back_keeps_its_span_and_gains_a_reason() -> None:
+    text = "I want to kill myself"
+    (finding,) = [
+        f for f in ruleset(trust=12.0).evaluate(Message(text)) if f.category == "risk.suicide"
+    ]
+    assert not finding.rule.startswith("semantic-")  # the rule's own id and exact span
+    assert finding.explanation is not None and finding.explanation.rule == finding.rule
+    assert finding.explanation.as_json()["reason"].endswith("%)")
+
+
+def test_rules_an_admin_added_are_never_overruled() -> None:
+    config = RulesConfig(word_lists={"risk.suicide": ["walk into the sea"]})
+    found = ruleset(config=config).evaluate(Message("I might walk into the sea tonight"))
+    assert [f.category for f in found] == ["risk.suicide"]
+    assert not found[0].rule.startswith("semantic-")
+
+
+def test_threshold_from_config_overrides_the_heads() -> None:
+    text = "goodbye and thanks for all the fun"
+    assert learned(ruleset().evaluate(Message(text)))
+    # One key word among seven: the heads give about 0.6, over 0.5 and under 0.99.
+    for thresholds in ({"risk": 0.99}, {"risk.suicide": 0.99, "risk": 0.5}):
+        assert learned(ruleset(thresholds=thresholds).evaluate(Message(text))) == []
 
 
 def test_strengthen_only_needs_a_rule_finding_of_the_same_top_category() -> None:
     rs = ruleset()
-    # No spam rule fires on these words: the stage may not flag spam on its own.
-    assert rs.evaluate(Message("win a prize")) == []
-    alongside = rs.evaluate(Message("earn money from home"))  # the rule spam-strong fires
+    assert rs.evaluate(Message("a prize")) == []  # no spam rule fires: not on its own
+    alongside = rs.evaluate(Message("earn money from home and win a prize"))
     spam = [f for f in alongside if f.category == "spam"]
-    assert any(not f.rule.startswith("semantic-") for f in spam)
-    assert [f.rule for f in semantic_findings(spam)] == ["semantic-spam"]
-    assert semantic_findings(spam)[0].explanation.mode == "strengthen"
+    assert any(not f.rule.startswith("semantic-") for f in spam)  # the rule's finding stands
+    assert [f.rule for f in learned(spam)] == ["semantic-spam"]
+    assert learned(spam)[0].explanation.mode == "strengthen"
 
 
 def test_categories_switched_off_never_fire() -> None:
     rs = ruleset(raise_on_own=["risk"], strengthen_only=[])
-    assert semantic_findings(rs.evaluate(Message("where is the food bank"))) == []
-    on = ruleset().evaluate(Message("where is the food bank"))
+    assert learned(rs.evaluate(Message("where is the foodbank"))) == []
+    on = ruleset().evaluate(Message("where is the foodbank"))
     assert "semantic-help-request-resources" in {f.rule for f in on}
 
 
 def test_page_posts_dms_and_staff() -> None:
     rs = ruleset()
-    assert semantic_findings(rs.evaluate(Message("no way forward for me", from_page=True))) == []
-    dm = semantic_findings(rs.evaluate(Message("no way forward for me", channel="fb_dm")))
+    assert learned(rs.evaluate(Message("goodbye", from_page=True))) == []
+    dm = learned(rs.evaluate(Message("goodbye", channel="fb_dm")))
     assert dm[0].actions.hide is False and dm[0].actions.draft_public_reply is None
-    staff = with_stage(
-        load_ruleset(RulesConfig(staff_accounts=["42"])), rs.stage
-    )  # staff are exempt from help requests, never from risk
-    both = f"no way forward for me. {FILLER} where is the food bank"
-    assert {f.rule for f in semantic_findings(staff.evaluate(Message(both, author_id="42")))} == {
+    staff = with_stage(load_ruleset(RulesConfig(staff_accounts=["42"])), rs.stage)
+    both = "goodbye, where is the foodbank"
+    # Staff are exempt from help requests, never from risk.
+    assert {f.rule for f in learned(staff.evaluate(Message(both, author_id="42")))} == {
         "semantic-risk-suicide"
     }
-    assert len(semantic_findings(rs.evaluate(Message(both, author_id="42")))) == 2
+    assert len(learned(rs.evaluate(Message(both, author_id="42")))) == 2
 
 
 def test_findings_are_ordered_by_priority_risk_first() -> None:
-    findings = ruleset().evaluate(
-        Message(f"where is the food bank. {FILLER} everyone better off without me")
-    )
+    findings = ruleset().evaluate(Message("where is the foodbank, goodbye"))
     assert findings[0].category.startswith("risk.")
     assert [f.rule for f in findings].index("semantic-help-request-resources") > 0
 
 
 def test_batches_give_the_same_findings_as_one_by_one() -> None:
     rs = ruleset()
-    messages = [Message(t) for t in ("win a prize", "", "no way forward for me", "hello")]
+    messages = [Message(t) for t in ("win a prize", "", "goodbye", "hello", "I want to die")]
     assert evaluate_many(rs, messages) == [rs.evaluate(m) for m in messages]
     plain = load_ruleset()
     assert evaluate_many(plain, messages) == [plain.evaluate(m) for m in messages]
@@ -140,23 +160,9 @@ def test_batches_give_the_same_findings_as_one_by_one() -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "...", "😢"])
 def test_empty_or_wordless_text_is_harmless(text: str) -> None:
-    findings = ruleset().evaluate(Message(text))
-    assert semantic_findings(findings) == []
+    assert learned(ruleset().evaluate(Message(text))) == []
 
 
-def test_a_far_weaker_subtype_of_the_same_top_is_not_a_second_label() -> None:
-    data = PACK.model_dump()
-    data["categories"]["risk.abuse"] = {
-        "prototypes": ["he started hitting me", "scared of him", "he hurts me"]
-    }
-    data["thresholds"]["risk.abuse"] = 0.2
-    pack = SemanticPack.model_validate(data)
-    config = RulesConfig()
-    rs = with_stage(load_ruleset(config), build_stage(pack, config, config.semantic, fake_embed))
-    alone = semantic_findings(rs.evaluate(Message("he started hitting me")))
-    assert [f.rule for f in alone] == ["semantic-risk-abuse"]
-    # "started" is shared: abuse scores about 0.22 here, far below suicide's 1.0.
-    only = semantic_findings(rs.evaluate(Message("started giving away my things")))
-    assert [f.rule for f in only] == ["semantic-risk-suicide"]
-    both = semantic_findings(rs.evaluate(Message(f"he hurts me. {FILLER} no way forward for me")))
-    assert {f.rule for f in both} == {"semantic-risk-suicide", "semantic-risk-abuse"}
+def test_word_reasons_can_be_switched_off() -> None:
+    (finding,) = learned(ruleset(explain_words=False).evaluate(Message("goodbye then all")))
+    assert finding.explanation.words == ()

@@ -35,7 +35,7 @@ def test_an_exact_category_wins_over_its_top() -> None:
         ({"strengthen_only": ["risk.suicide"]}, "safeguarding categories always raise"),
         ({"raise_on_own": ["help_request"]}, "risk.suicide missing"),
         ({"raise_on_own": ["risk", "spam"], "strengthen_only": ["spam"]}, "in both"),
-        ({"thresholds": {"risk.suicide": 1.5}}, "between 0.2 and 0.95"),
+        ({"thresholds": {"risk.suicide": 1.5}}, "between 0.01 and 0.99"),
         ({"thresholds": {"risk.sucide": 0.5}}, "unknown category 'risk.sucide'"),
         ({"raise_on_own": ["risk", "scam"]}, "unknown category 'scam'"),
         ({"enabled": "sometimes"}, "enabled"),

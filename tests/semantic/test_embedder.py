@@ -22,12 +22,13 @@ def test_the_model_file_is_the_encoder_and_pooling_is_ours(embedder) -> None:  #
 def test_embeddings_are_unit_length_and_order_is_kept(embedder) -> None:  # type: ignore[no-untyped-def]
     texts = ["a much longer sentence about the coffee morning on Thursday", "hi", "hello there"]
     together = embedder.embed(texts)
-    assert together.shape == (3, 384)
-    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert together.shape == (3, 768)  # mean pooled, then max pooled, each unit length
+    assert np.allclose(np.linalg.norm(together[:, :384], axis=1), 1.0, atol=1e-5)
+    assert np.allclose(np.linalg.norm(together[:, 384:], axis=1), 1.0, atol=1e-5)
     one_by_one = np.vstack([embedder.embed([t]) for t in texts])
-    # Batches are padded to their longest text; mean pooling over the mask ignores the padding.
+    # Batches are padded to their longest text; pooling over the mask ignores the padding.
     assert np.allclose(together, one_by_one, atol=2e-3)
-    assert embedder.embed([]).shape == (0, 384)
+    assert embedder.embed([]).shape == (0, 768)
 
 
 def test_paraphrases_are_close_and_unrelated_text_is_far(embedder) -> None:  # type: ignore[no-untyped-def]
@@ -38,7 +39,7 @@ def test_paraphrases_are_close_and_unrelated_text_is_far(embedder) -> None:  # t
             "What time does the coffee morning start on Thursday?",
             "When does Thursday's coffee morning begin?",
         ]
-    )
+    )[:, :384]
     assert a @ b > 0.45
     assert c @ d > 0.8
     assert a @ c < 0.2
@@ -47,5 +48,5 @@ def test_paraphrases_are_close_and_unrelated_text_is_far(embedder) -> None:  # t
 
 def test_very_long_text_is_truncated_not_refused(embedder) -> None:  # type: ignore[no-untyped-def]
     vector = embedder.embed(["word " * 5000])
-    assert vector.shape == (1, 384)
-    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+    assert vector.shape == (1, 768)
+    assert abs(float(np.linalg.norm(vector[:, :384])) - 1.0) < 1e-5
