@@ -46,6 +46,8 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 NEAREST_SHOWN = 3
 WORDS_SHOWN = 3
 SHIPPED = "rules/packs/"  # the source of rules the heads were trained alongside
+CONFIDENT = 0.5  # a risk reading this sure stands whatever else the message reads as
+HOSTILE = 0.9  # the heads are this sure the message is harassment of someone else
 _PUNCTUATION = ".,!?;:\"'()"
 
 
@@ -151,10 +153,13 @@ class SemanticStage:
                 kept.append(replace(finding, explanation=why))
                 claimed.add(finding.category)
             # else: the heads read this match as a figure of speech or talk about the topic.
+        unsure_risk = self._unsure_risk(by_category, claimed)
         for model, score in by_category.values():
             if model.category in claimed or score.probability < model.threshold:
                 continue
             if model.mode == "strengthen" and top_of(model.category) not in tops:
+                continue
+            if model.category in unsure_risk:
                 continue
             public, private_actions = model.finding_actions
             kept.append(
@@ -170,6 +175,33 @@ class SemanticStage:
                 )
             )
         return kept
+
+    def _unsure_risk(
+        self, by_category: dict[str, tuple[CategoryModel, Score]], claimed: set[str]
+    ) -> set[str]:
+        """Risk readings the heads alone make, below CONFIDENT, that are not the message's risk.
+
+        Risk thresholds are low (recall first), so one worried message can pass two or three
+        of them. Which subtype it is does not change who is paged, but a wrong second label
+        misleads the lead: below CONFIDENT only the likeliest stands, and none when a rule
+        already found the risk. And a message the heads read as hostility aimed at someone else
+        ("nobody wants you here, go away") is not the writer's own risk unless they are sure.
+        """
+        firing = [
+            (score.probability, model.category)
+            for model, score in by_category.values()
+            if top_of(model.category) in SAFEGUARDING_TOPS and score.probability >= model.threshold
+        ]
+        unsure = {c for p, c in firing if p < CONFIDENT and c not in claimed}
+        if not unsure:
+            return set()
+        hostile = by_category.get("abusive.harassment")
+        if hostile is not None and hostile[1].probability >= HOSTILE:
+            return unsure
+        if any(top_of(c) in SAFEGUARDING_TOPS for c in claimed):
+            return unsure
+        likeliest = max(firing)[1]
+        return unsure - {likeliest}
 
     def _explain(
         self, model: CategoryModel, score: Score, judged: Judged, text: str, rule: str | None

@@ -166,3 +166,50 @@ def test_empty_or_wordless_text_is_harmless(text: str) -> None:
 def test_word_reasons_can_be_switched_off() -> None:
     (finding,) = learned(ruleset(explain_words=False).evaluate(Message("goodbye then all")))
     assert finding.explanation.words == ()
+
+
+def two_risks() -> SemanticRuleSet:
+    """Heads with two risk subtypes ("goodbye" for suicide, "bruises" for abuse) and
+    harassment ("loser"), all at threshold 0.05, as recall-first risk thresholds are."""
+    cats = ("risk.suicide", "risk.abuse", "abusive.harassment")
+    dims = 64 + 1
+    w2 = np.zeros((dims, 3), dtype=np.float32)
+    for k, word in enumerate(("goodbye", "bruises", "loser")):
+        w2[word_dimension(word), k] = 12.0
+    base = heads()
+    custom = Heads(
+        categories=cats,
+        signals=("spam",),
+        lexical_dims=0,
+        thresholds=dict.fromkeys(cats, 0.05),
+        w1=np.eye(dims, dtype=np.float32),
+        b1=np.zeros(dims, dtype=np.float32),
+        w2=w2,
+        b2=np.full(3, -4.0, dtype=np.float32),
+        examples=base.examples,
+        example_vectors=base.example_vectors,
+        example_labels=np.zeros((3, 3), dtype=bool),
+        meta={},
+    )
+    config = RulesConfig(
+        semantic=SemanticConfig(raise_on_own=["risk", "abusive"], strengthen_only=[])
+    )
+    rules = load_ruleset(config)
+    return with_stage(rules, build_stage(custom, config, config.semantic, fake_embed))
+
+
+def test_below_confident_only_the_likeliest_risk_subtype_is_named() -> None:
+    rs = two_risks()
+    # Both pass 0.05; suicide is far likelier, abuse is a faint second reading.
+    text = "goodbye goodbye bruises" + " we" * 7  # about 0.3 and 0.08
+    found = {f.category for f in rs.evaluate(Message(text))}
+    assert "risk.suicide" in found and "risk.abuse" not in found
+
+
+def test_confident_hostility_at_someone_else_is_not_the_writers_risk() -> None:
+    rs = two_risks()
+    # Harassment about 0.91, suicide about 0.3.
+    hostile = {f.category for f in rs.evaluate(Message("loser loser goodbye we we we"))}
+    assert "abusive.harassment" in hostile and "risk.suicide" not in hostile
+    sure = {f.category for f in rs.evaluate(Message("goodbye goodbye loser"))}
+    assert "risk.suicide" in sure  # a risk reading the heads are sure of always stands
