@@ -175,6 +175,10 @@ class Score:
     def f1(self) -> float:
         return 2 * self.p * self.r / (self.p + self.r) if self.p + self.r else 0.0
 
+    @property
+    def fpr(self) -> float:
+        return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
+
 
 @dataclass
 class FileResult:

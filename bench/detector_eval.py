@@ -24,11 +24,13 @@ import datetime
 import json
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from detection import Score as Count  # noqa: E402
 
 from bot.semantic import detection_ruleset  # noqa: E402
 from bot.training import half  # noqa: E402
@@ -90,40 +92,6 @@ ISSUE_EXAMPLES: list[tuple[str, str]] = [
     ),
     ("this quiz killed me 😂 can't do this anymore lol", "nothing"),
 ]
-
-
-@dataclass
-class Count:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-
-    def add(self, pred: bool, gold: bool) -> None:
-        if pred and gold:
-            self.tp += 1
-        elif pred:
-            self.fp += 1
-        elif gold:
-            self.fn += 1
-        else:
-            self.tn += 1
-
-    @property
-    def p(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def r(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        return 2 * self.p * self.r / (self.p + self.r) if self.p + self.r else 0.0
-
-    @property
-    def fpr(self) -> float:
-        return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
 
 
 def judge(ruleset, texts: list[str], channels: list[str] | None = None) -> list[list[str]]:  # type: ignore[no-untyped-def]
