@@ -42,7 +42,7 @@ class Heads:
     b2: np.ndarray
     # Corpus sentences shown to a moderator as "reads like": texts, unit vectors, labels.
     examples: tuple[str, ...]
-    example_vectors: np.ndarray  # (examples, dims) float16
+    example_vectors: np.ndarray  # (examples, dims)
     example_labels: np.ndarray  # (examples, categories) bool
     meta: dict[str, object]  # model, corpus fingerprint, how the thresholds were chosen
 
@@ -64,7 +64,7 @@ class Heads:
         if not len(own):
             return []
         width = self.example_vectors.shape[1]  # the mean-pooled part of the embedding
-        sims = self.example_vectors[own].astype(np.float32) @ vector[:width].astype(np.float32)
+        sims = self.example_vectors[own] @ vector[:width].astype(np.float32)
         best = np.argsort(-sims)[:count]
         return [(self.examples[own[i]], round(float(sims[i]), 3)) for i in best]
 
@@ -107,7 +107,8 @@ def load_heads(directory: Path = HEADS_DIR) -> Heads:
         w2=arrays["w2"].astype(np.float32),
         b2=arrays["b2"].astype(np.float32),
         examples=tuple(meta["examples"]),
-        example_vectors=arrays["example_vectors"],
+        # Half precision on disk; single in memory, once, so "reads like" costs one product.
+        example_vectors=arrays["example_vectors"].astype(np.float32),
         example_labels=arrays["example_labels"].astype(bool),
         meta=meta["about"],
     )

@@ -103,16 +103,32 @@ class SemanticStage:
         cut = [pieces(m.text, self.max_chunks) for m in messages]
         flat = [p for _, ps in cut for p in ps]
         vectors = self.embed(flat) if flat else np.zeros((0, self.heads.dims), np.float32)
-        out: list[Judged] = []
+        # Every message's rows go through the heads in one product (per-row calls cost more
+        # in overhead than in arithmetic).
+        rows: list[tuple[np.ndarray, list[str], np.ndarray]] = []
         at = 0
-        for (sp, ps), found in zip(cut, rule_findings, strict=True):
+        for (_, ps), found in zip(cut, rule_findings, strict=True):
             own, texts = with_whole(vectors[at : at + len(ps)], ps)
             at += len(ps)
-            signals = self._signals(found)
-            if not ps:
+            rows.append((own, texts, self._signals(found)))
+        every = [(own, texts, sig) for own, texts, sig in rows if texts]
+        probs_all = (
+            self.heads.probabilities(
+                np.vstack([own for own, _, _ in every]),
+                [t for _, texts, _ in every for t in texts],
+                np.vstack([np.repeat(sig[None, :], len(texts), 0) for _, texts, sig in every]),
+            )
+            if every
+            else np.zeros((0, len(self.heads.categories)), np.float32)
+        )
+        out: list[Judged] = []
+        at = 0
+        for (sp, _), (own, texts, signals) in zip(cut, rows, strict=True):
+            if not texts:
                 out.append(Judged((), (), own, signals))
                 continue
-            probs = self.heads.probabilities(own, texts, np.repeat(signals[None, :], len(texts), 0))
+            probs = probs_all[at : at + len(texts)]
+            at += len(texts)
             scores = []
             for index, model in enumerate(self.categories):
                 column = probs[:, model.head]
@@ -162,15 +178,18 @@ class SemanticStage:
             if model.category in unsure_risk:
                 continue
             public, private_actions = model.finding_actions
+            # A name the heads found has no exact place: highlighting the whole chunk would
+            # hide the rules' precise marks (phone, school) under one.
+            span = None if top_of(model.category) == "pii" else score.span
             kept.append(
                 Finding(
                     category=model.category,
                     rule=model.rule,
                     severity=model.severity,
                     score=score.probability,
-                    span=score.span,
+                    span=span,
                     actions=private_actions if private else public,
-                    spans=(score.span,),
+                    spans=(span,) if span else (),
                     explanation=self._explain(model, score, judged, message.text, None),
                 )
             )

@@ -27,7 +27,8 @@ def test_classify_writes_one_line_per_input_in_order() -> None:
     assert [o["id"] for o in out] == ["a", "b", 3]
     assert out[0]["categories"] == ["risk.suicide"]
     finding = out[0]["findings"][0]
-    assert set(finding) == {"category", "rule", "severity", "score", "span"}
+    # DESIGN's keys; the learned stage adds why it agreed with the rule (an extra key).
+    assert set(finding) - {"explanation"} == {"category", "rule", "severity", "score", "span"}
     assert finding["span"] == [0, 20]
     assert out[1] == {"id": "b", "categories": [], "findings": []}
     assert "pii.phone" in out[2]["categories"]
@@ -109,7 +110,11 @@ def test_rules_test_on_csv(tmp_path: Path) -> None:
 
 
 def test_rules_test_json_on_jsonl(tmp_path: Path) -> None:
-    lines = [{"id": "x", "text": "call me on 07700 900123"}, {"text": "no findings here"}, "junk"]
+    lines = [
+        {"id": "x", "text": "call me on 07700 900123"},
+        {"text": "Lovely day at the fun run, thank you all"},
+        "junk",
+    ]
     path = export(
         tmp_path, "comments.jsonl", "\n".join(json.dumps(x) for x in lines) + "\nnot json\n"
     )

@@ -24,7 +24,7 @@ from tests.helpers import make_settings, page_comment, signed_post
 from tests.support.servers import SMTPServer, WebhookReceiver
 
 RISK_TEXT = "I cannot go on any more, I want to kill myself tonight"
-PII_TEXT = "call me on 07700 900123 about my son"
+PII_TEXT = "call me on 07700 900123 about the raffle tickets"
 AUTHOR_ID = "6000000000000042"
 OTHER_AUTHOR_ID = "6000000000000077"
 AUTHOR_NAME = "Jo Visitor"  # page_comment's author
