@@ -39,7 +39,7 @@ format: $(STAMP)
 test: $(STAMP) services lint
 	$(BIN)/pytest -q
 
-# The unit tier, in about a minute: no browser, no drills, no stacks of real processes.
+# The unit tier: no browser, no drills, no stacks of real processes.
 # `make test` runs these and everything else.
 test-fast: $(STAMP) services
 	$(BIN)/pytest -q -m "not browser and not drill and not stack"
