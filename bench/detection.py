@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import json
 import re
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.training import half  # noqa: E402  (the split training and reports share)
 from rules import Message, load_ruleset  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "eval" / "data"
@@ -140,10 +140,6 @@ def family_for(stem: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
         if stem.startswith(prefix):
             return fam
     return None
-
-
-def half(text: str) -> str:
-    return "tune" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "check"
 
 
 @dataclass

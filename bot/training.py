@@ -26,7 +26,6 @@ import numpy as np
 from rules import Message, RulesConfig, load_ruleset
 from rules.semantic.heads import HEADS_DIR, Heads, features, save_heads, signal_vector
 from rules.semantic.lexical import DIMENSIONS as LEXICAL_DIMS
-from rules.semantic.lexical import lexical
 from rules.semantic.pieces import pieces, with_whole
 from rules.semantic.prepare import prepare
 from rules.semantic.training import (
@@ -220,7 +219,7 @@ def encode(
         own, texts = with_whole(vectors[at : at + len(ps)], ps)
         at += len(ps)
         signals = signal_vector(SIGNALS, rule_scores(ruleset, ex.text, ex.channel))
-        rows.append(features(own[-1:], lexical(texts[-1:], lexical_dims), signals[None, :])[0])
+        rows.append(features(own[-1:], texts[-1:], signals[None, :], lexical_dims)[0])
     return Encoded(examples, np.stack(rows))
 
 
@@ -325,7 +324,8 @@ def train(
     log(f"  any risk: {validation['any risk']}")
     log("fitting the heads on everything")
     w1, b1, w2, b2 = fit(data, settings)
-    shown = [int(i) for i, labelled in zip(corpus_rows, truth.any(axis=1), strict=True) if labelled]
+    labelled = truth.any(axis=1)
+    shown = corpus_rows[labelled]
     mean_part = 384  # "reads like" compares the mean-pooled half only (heads.nearest)
     return Heads(
         categories=HEAD_CATEGORIES,
@@ -338,7 +338,7 @@ def train(
         b2=b2,
         examples=tuple(encoded.examples[i].text for i in shown),
         example_vectors=encoded.rows[shown, :mean_part].astype(np.float16),
-        example_labels=gold(encoded.examples[i] for i in shown),
+        example_labels=truth[labelled],
         meta={
             "model": model_id,
             "corpus_sha256": corpus_fingerprint(),

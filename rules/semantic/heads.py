@@ -55,7 +55,7 @@ class Heads:
         self, vectors: np.ndarray, texts: Sequence[str], signals: np.ndarray
     ) -> np.ndarray:
         """(rows, categories) for embeddings (rows, dims) of `texts` (prepared) and signals."""
-        x = features(vectors, lexical(list(texts), self.lexical_dims), signals)
+        x = features(vectors, texts, signals, self.lexical_dims)
         return predict((self.w1, self.b1, self.w2, self.b2), x)
 
     def nearest(self, vector: np.ndarray, category: int, count: int = 3) -> list[tuple[str, float]]:
@@ -69,8 +69,12 @@ class Heads:
         return [(self.examples[own[i]], round(float(sims[i]), 3)) for i in best]
 
 
-def features(vectors: np.ndarray, words: np.ndarray, signals: np.ndarray) -> np.ndarray:
-    parts = [vectors.astype(np.float32), words.astype(np.float32), signals.astype(np.float32)]
+def features(
+    vectors: np.ndarray, texts: Sequence[str], signals: np.ndarray, lexical_dims: int
+) -> np.ndarray:
+    """The rows the heads read, in training and at run time alike: embedding, words, signals."""
+    words = lexical(list(texts), lexical_dims)
+    parts = [vectors.astype(np.float32), words, signals.astype(np.float32)]
     return np.concatenate(parts, axis=1)
 
 
