@@ -10,7 +10,7 @@ Three places, kept apart:
    docs/labelling.md. Touched only to report: nothing is tuned on it.
 3. **The public check halves** of ../shared/eval (the half no one trained or tuned on), beside
    the best off-the-shelf baseline from BASELINES.md.
-Plus the ten messages of issue 14 (tests/rules/test_issue_examples.py asserts them).
+Plus the ten messages of issue 14 (tests/semantic/test_issue_examples.py asserts them).
 
 The generated block of docs/detection.md between `<!-- detector:start -->` and
 `<!-- detector:end -->` is replaced; text outside it is kept.
@@ -202,8 +202,9 @@ def render(tests: list[dict], public: list[dict], examples, heads) -> str:  # ty
         "",
         f"{heads.meta['corpus_messages']} corpus messages in {heads.meta['folds']} folds, plus "
         f"{heads.meta['public_tune_rows']} public tune-half rows (weight "
-        f"{heads.meta['public_weight']}) always in training. Risk: the highest threshold keeping "
-        f"recall >= {heads.meta['risk_recall_floor']}; others: best F1.",
+        f"{heads.meta['public_weight']}) always in training. Risk: thresholds chosen together so "
+        f"that each subtype keeps >= {heads.meta['risk_recall_floor']} of its messages flagged "
+        "as risk at all, then as few false alarms as possible; others: best F1.",
         "",
         "| category | positives | threshold | P | R | F1 | chosen by |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
