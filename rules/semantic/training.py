@@ -14,7 +14,7 @@ floor with precision as high as it goes; every other category takes its best F1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,7 +40,6 @@ class Settings:
     l2: float = 3e-4
     seed: int = 20261207
     positive_weight: float = 2.0  # missing a person at risk costs more than a second look
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def fit(data: TrainingSet, settings: Settings = Settings()) -> list[np.ndarray]:
