@@ -157,6 +157,7 @@ class SemanticStage:
         tops = {top_of(f.category) for f in rule_findings}
         kept: list[Finding] = []
         claimed: set[str] = set()
+        occluded: dict[int, tuple[list[str], np.ndarray]] = {}
         for finding in rule_findings:
             entry = by_category.get(finding.category)
             shipped = finding.rule in self.shipped_rules
@@ -165,7 +166,7 @@ class SemanticStage:
                 continue
             model, score = entry
             if score.probability >= model.threshold:
-                why = self._explain(model, score, judged, message.text, finding.rule)
+                why = self._explain(model, score, judged, finding.rule, occluded)
                 kept.append(replace(finding, explanation=why))
                 claimed.add(finding.category)
             # else: the heads read this match as a figure of speech or talk about the topic.
@@ -190,7 +191,7 @@ class SemanticStage:
                     span=span,
                     actions=private_actions if private else public,
                     spans=(span,) if span else (),
-                    explanation=self._explain(model, score, judged, message.text, None),
+                    explanation=self._explain(model, score, judged, None, occluded),
                 )
             )
         return kept
@@ -223,12 +224,17 @@ class SemanticStage:
         return unsure - {likeliest}
 
     def _explain(
-        self, model: CategoryModel, score: Score, judged: Judged, text: str, rule: str | None
+        self,
+        model: CategoryModel,
+        score: Score,
+        judged: Judged,
+        rule: str | None,
+        occluded: dict[int, tuple[list[str], np.ndarray]],
     ) -> Explanation:
         vector = judged.vectors[score.chunk]
         words: tuple[str, ...] = ()
         if self.explain_words:
-            words = self._weighing_words(model, judged.pieces[score.chunk], judged.signals)
+            words = self._weighing_words(model, score.chunk, judged, occluded)
         return Explanation(
             method="classifier",
             score=score.probability,
@@ -239,15 +245,31 @@ class SemanticStage:
             rule=rule,
         )
 
-    def _weighing_words(self, model: CategoryModel, piece: str, signals: np.ndarray) -> tuple:
-        """The words whose absence lowers the category's probability most (occlusion)."""
-        tokens = [t for t in piece.split() if t.strip(_PUNCTUATION)][:40]
-        if len(tokens) < 2:
+    def _weighing_words(
+        self,
+        model: CategoryModel,
+        chunk: int,
+        judged: Judged,
+        occluded: dict[int, tuple[list[str], np.ndarray]],
+    ) -> tuple[str, ...]:
+        """The words whose absence lowers the category's probability most (occlusion).
+
+        The chunk's variants are embedded once per message (`occluded`), whatever the number
+        of findings they explain: embedding them is most of what a finding costs the worker.
+        """
+        if chunk not in occluded:
+            piece = judged.pieces[chunk]
+            tokens = [t for t in piece.split() if t.strip(_PUNCTUATION)][:40]
+            probs = np.zeros((0, len(self.heads.categories)), dtype=np.float32)
+            if len(tokens) >= 2:
+                variants = [" ".join(tokens[:i] + tokens[i + 1 :]) for i in range(len(tokens))]
+                texts = [" ".join(tokens), *variants]
+                signals = np.repeat(judged.signals[None, :], len(texts), 0)
+                probs = self.heads.probabilities(self.embed(texts), texts, signals)
+            occluded[chunk] = (tokens, probs)
+        tokens, probs = occluded[chunk]
+        if not len(probs):
             return tuple(t.strip(_PUNCTUATION) for t in tokens)
-        variants = [" ".join(tokens[:i] + tokens[i + 1 :]) for i in range(len(tokens))]
-        texts = [" ".join(tokens), *variants]
-        vectors = self.embed(texts)
-        probs = self.heads.probabilities(vectors, texts, np.repeat(signals[None, :], len(texts), 0))
         drop = probs[0, model.head] - probs[1:, model.head]
         order = [i for i in np.argsort(-drop) if drop[i] > 0.01][:WORDS_SHOWN]
         return tuple(tokens[i].strip(_PUNCTUATION) for i in sorted(order))
