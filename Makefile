@@ -36,13 +36,17 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The tests run in parallel, one process per core (at most four: each takes its own Redis
+# database, 15 counting down; tests/helpers.py). `pytest` alone runs them one by one.
+PARALLEL := -n auto --maxprocesses 4 --dist worksteal
+
 test: $(STAMP) services lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PARALLEL)
 
 # The unit tier: no browser, no drills, no stacks of real processes.
 # `make test` runs these and everything else.
 test-fast: $(STAMP) services
-	$(BIN)/pytest -q -m "not browser and not drill and not stack"
+	$(BIN)/pytest -q $(PARALLEL) -m "not browser and not drill and not stack"
 
 # The failure drills and property tests alone (docs/reliability.md); `make test` runs them too.
 test-drills: $(STAMP) services

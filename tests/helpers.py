@@ -29,7 +29,21 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 # A fixed Fernet key for message texts at rest: tests read what other test processes wrote.
 DATA_KEY = "CQHl6yWM4WFH5IX4PkvfKBwtjwCpNMZF4Qdcx6kREEA="
-REDIS_TEST_URL = os.environ.get("HAVEN_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _redis_test_url() -> str:
+    """The Redis database of this test process: `HAVEN_TEST_REDIS` (default db 15) for a plain
+    run; under pytest-xdist each worker counts down from it (gw0 -> 15, gw1 -> 14, ...), because
+    the tests empty their database before and after each test."""
+    base = os.environ.get("HAVEN_TEST_REDIS", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return base
+    server, _, db = base.rpartition("/")
+    return f"{server}/{int(db) - int(worker[2:])}"
+
+
+REDIS_TEST_URL = _redis_test_url()
 TEST_ACCOUNTS = [
     {"id": PAGE_ID, "name": "Test page", "platform": "facebook", "token_env": "TEST_PAGE_TOKEN"},
     {"id": IG_ID, "name": "Test IG", "platform": "instagram", "token_env": "TEST_IG_TOKEN"},
@@ -67,6 +81,9 @@ def make_settings(tmp_path: Path, *, config: dict[str, Any] | None = None, **env
         "meta": {"accounts": TEST_ACCOUNTS},
         "dashboard": {"secure_cookies": False},
         "queue": {"retry_intervals": [0, 0, 0], "stuck_after_seconds": 60},
+        # Weighing each word of a finding embeds the message once more per word: most of what
+        # a finding costs. The tests of explanations (tests/semantic/) turn it back on.
+        "rules": {"semantic": {"explain_words": False}},
         **(config or {}),
     }
     return load_settings(

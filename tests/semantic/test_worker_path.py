@@ -29,7 +29,10 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     env = {}
     if request.param == "postgres":
         env["DATABASE_URL"] = request.getfixturevalue("migrated_postgres_url")
-    settings = make_settings(tmp_path, **env)
+    # The words that weighed most are part of what this test checks (off in other tests).
+    settings = make_settings(
+        tmp_path, config={"rules": {"semantic": {"explain_words": True}}}, **env
+    )
     queue = LocalEnqueuer([0, 0, 0])
     flask_app = create_app(settings, enqueuer=queue, migrate=True)
     flask_app.config["WTF_CSRF_ENABLED"] = False
