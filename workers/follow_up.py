@@ -15,11 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import audience
 from bot.cases.consent import note_safeguarding_override
 from bot.cases.follow_up import schedule_follow_up
 from bot.config import HavenConfig
 from bot.db import session_scope
-from bot.models import SAFEGUARDING_ROLES, Case, User, utcnow
+from bot.models import Case, User, utcnow
 from bot.models.alerts import Alert
 from bot.models.consent import CaseFollowUp, ConsentRecord
 from bot.models.dashboard import CaseEvent
@@ -176,12 +177,8 @@ def _remind(session: Session, case: Case, row: CaseFollowUp, now: datetime) -> A
 
 def _who(session: Session, case: Case) -> list[str]:
     """The assignee's role, or the moderators; on a safeguarding case only the lead and deputy."""
-    if case.case_type == "safeguarding":
-        return sorted(SAFEGUARDING_ROLES)
     assignee = session.get(User, case.assignee_id) if case.assignee_id else None
-    if assignee is not None and assignee.active:
-        return [assignee.role]
-    return ["moderator"]
+    return audience(case, [assignee.role] if assignee and assignee.active else ["moderator"])
 
 
 def _aware(moment: datetime) -> datetime:

@@ -14,9 +14,10 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import may_see_case
 from bot.cases.follow_up import end_follow_up
 from bot.directory.settle import settle_case
-from bot.models import SAFEGUARDING_ROLES, Case, Item, User
+from bot.models import Case, Item, User
 from bot.models.dashboard import CaseEvent
 
 # Where a case may go next. "new" is where cases start; "closed" is where they end (a new
@@ -37,7 +38,7 @@ def allowed_transitions(case: Case) -> tuple[str, ...]:
 
 def may_hold(user: User, case: Case) -> bool:
     """Only the safeguarding roles can be given a safeguarding case."""
-    return case.case_type != "safeguarding" or user.role in SAFEGUARDING_ROLES
+    return may_see_case(user.role, case)
 
 
 def apply_status(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import audience, case_of_draft
 from bot.config import HavenConfig
 from bot.config.alerts import Alerts, CategoryRoute
 from bot.models import SAFEGUARDING_ROLES, Case, Item, ReplyDraft, utcnow
@@ -34,6 +36,16 @@ from rules.model import SAFEGUARDING_TOPS, SEVERITY_RANK, top_of
 log = logging.getLogger(__name__)
 
 APPROVER_ROLES = ("admin",)
+
+
+@dataclass(frozen=True)
+class _About:
+    """What one judged item's alerts are about: the item, the case it is on, and when."""
+
+    item: Item
+    case: Case | None
+    outside: bool  # raised out of office hours
+    now: datetime
 
 
 def raise_alerts_for_item(
@@ -62,8 +74,9 @@ def raise_alerts_for_item(
         raised += [alert] if alert else []
         if outside:
             _use_out_of_hours_reply(session, ruleset, config, item, risky, received)
-    raised += _partner_alerts(session, alerts, item, case, findings, outside, now)
-    finding_alert = _finding_alert(session, alerts, item, case, findings, outside, now)
+    about = _About(item, case, outside, now)
+    raised += _partner_alerts(session, alerts, about, findings)
+    finding_alert = _finding_alert(session, alerts, about, findings)
     raised += [finding_alert] if finding_alert else []
     return raised
 
@@ -80,15 +93,10 @@ def category_route(alerts: Alerts, category: str | None) -> CategoryRoute | None
 
 
 def _finding_alert(
-    session: Session,
-    alerts: Alerts,
-    item: Item,
-    case: Case | None,
-    findings: Sequence[Finding],
-    outside: bool,
-    now: datetime,
+    session: Session, alerts: Alerts, about: _About, findings: Sequence[Finding]
 ) -> Alert | None:
-    """One alert per comment or message (and category) for the roles the rules and config name."""
+    """One alert per comment or message (and category) for the roles the rules and config name;
+    on a safeguarding case, for the lead and deputy instead (bot/cases/access.py)."""
     roles: set[str] = set()
     alerting: list[Finding] = []
     for finding in findings:
@@ -101,34 +109,25 @@ def _finding_alert(
             alerting.append(finding)
     if not alerting:
         return None
-    worst = _most_severe(alerting)
-    return new_alert(
+    worst, item = _most_severe(alerting), about.item
+    return _item_alert(
         session,
+        about,
         # An edit of the same comment raises nothing new unless it adds a worse category.
-        dedupe_key=f"finding:{item.account_id}:{item.external_id}:{worst.category}",
-        kind="finding",
-        category=worst.category,
-        severity=worst.severity,
-        roles=sorted(roles),
-        case_id=case.id if case else None,
-        item_id=item.id,
+        f"finding:{item.account_id}:{item.external_id}:{worst.category}",
+        "finding",
+        worst,
+        audience(about.case, roles),
         account_id=item.account_id,
         facts={"categories": sorted({f.category for f in alerting})},
-        out_of_hours=outside,
-        created_at=now,
     )
 
 
 def _partner_alerts(
-    session: Session,
-    alerts: Alerts,
-    item: Item,
-    case: Case | None,
-    findings: Sequence[Finding],
-    outside: bool,
-    now: datetime,
+    session: Session, alerts: Alerts, about: _About, findings: Sequence[Finding]
 ) -> list[Alert]:
     """Tell a partner agency's key contact when the person is one of theirs (policy 004)."""
+    item, case = about.item, about.case
     raised = []
     for partner in alerts.partners:
         member = (item.author_id is not None and item.author_id in partner.author_ids) or (
@@ -143,24 +142,44 @@ def _partner_alerts(
         ]
         if not relevant:
             continue
-        worst = _most_severe(relevant)
         subject = f"case:{case.id}" if case else f"item:{item.id}"
-        alert = new_alert(
+        alert = _item_alert(
             session,
-            dedupe_key=f"partner:{partner.name}:{subject}",
-            kind="partner",
-            category=worst.category,
-            severity=worst.severity,
-            roles=sorted(SAFEGUARDING_ROLES),
-            case_id=case.id if case else None,
-            item_id=item.id,
+            about,
+            f"partner:{partner.name}:{subject}",
+            "partner",
+            _most_severe(relevant),
+            sorted(SAFEGUARDING_ROLES),
             partner=partner.name,
-            out_of_hours=outside,
-            created_at=now,
         )
         if alert is not None:
             raised.append(alert)
     return raised
+
+
+def _item_alert(
+    session: Session,
+    about: _About,
+    dedupe_key: str,
+    kind: str,
+    worst: Finding,
+    roles: list[str],
+    **fields: Any,
+) -> Alert | None:
+    """An alert about what was found in one item (and the case it is on, if any)."""
+    return new_alert(
+        session,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        category=worst.category,
+        severity=worst.severity,
+        roles=roles,
+        case_id=about.case.id if about.case else None,
+        item_id=about.item.id,
+        out_of_hours=about.outside,
+        created_at=about.now,
+        **fields,
+    )
 
 
 def _use_out_of_hours_reply(
@@ -222,15 +241,15 @@ def alert_account_paused(
 
 def alert_reply_deadline(session: Session, draft: ReplyDraft, *, now: datetime) -> Alert | None:
     """A private reply still unsent a day before Meta's window closes: tell who approves it."""
-    case = session.get(Case, draft.case_id) if draft.case_id else None
-    # On a safeguarding case only the lead and deputy may approve, and only they may know.
-    safeguarding = case is not None and case.case_type == "safeguarding"
+    # On a safeguarding case only the lead and deputy may approve, and only they may know;
+    # the case is the item's own now, which the draft's copy of it may not be.
+    case = case_of_draft(session, draft)
     return new_alert(
         session,
         dedupe_key=f"reply-deadline:draft:{draft.id}",
         kind="reply_deadline",
         severity="high",
-        roles=sorted(SAFEGUARDING_ROLES) if safeguarding else list(APPROVER_ROLES),
+        roles=audience(case, APPROVER_ROLES),
         case_id=case.id if case else None,
         item_id=draft.item_id,
         created_at=now,

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import Audience, alert_audience, is_safeguarding_category
 from bot.config import HavenConfig
 from bot.config.alerts import EMAIL, Alerts
 from bot.db import session_scope
@@ -47,8 +48,13 @@ class Target:
     role: str | None
 
 
-def targets(alerts: Alerts, alert: Alert) -> list[Target]:
-    """Who hears of an alert, and how (the inbox always; these are the channels beyond it)."""
+def targets(alerts: Alerts, alert: Alert, audience: Audience) -> list[Target]:
+    """Who hears of an alert, and how (the inbox always; these are the channels beyond it).
+
+    `audience` is who may know of it now (bot/cases/access.py): about anything on a
+    safeguarding case, the lead and deputy alone, on their own channels; a category's shared
+    channels (a moderators' chat) carry it only if that category is itself a safeguarding one.
+    """
     found: list[Target] = []
     if alert.kind in ("partner", "partner_summary"):
         partner = alerts.partner(alert.partner or "")
@@ -58,7 +64,9 @@ def targets(alerts: Alerts, alert: Alert) -> list[Target]:
         found = _expand(alerts, (EMAIL,), alerts.digest.email, None)
     else:
         route = category_route(alerts, alert.category)
-        for role in alert.roles:
+        if audience.safeguarding and not is_safeguarding_category(alert.category):
+            route = None
+        for role in audience.roles:
             contacts = alerts.roles.get(role)  # type: ignore[call-overload]
             if contacts is None:
                 continue
@@ -102,7 +110,7 @@ def route_alerts(engine: Engine, alerts: Alerts, *, now: datetime | None = None)
             if claimed.rowcount != 1:
                 continue
             alert = session.get(Alert, alert_id)
-            for target in targets(alerts, alert):
+            for target in targets(alerts, alert, alert_audience(session, alert)):
                 session.add(
                     AlertDelivery(
                         alert_id=alert_id,
@@ -177,8 +185,7 @@ def deliver(
             return delivery.status
         alert = session.get(Alert, delivery.alert_id)
         escalation = session.get(Escalation, alert.escalation_id) if alert.escalation_id else None
-        if escalation is not None and escalation.status != "open":
-            # Acknowledged (or closed) since this page was queued: nobody needs it now.
+        if _not_needed(session, config.alerts, alert, escalation, delivery):
             delivery.status, delivery.updated_at = "cancelled", now
             session.add(delivery)
             return "cancelled"
@@ -200,6 +207,24 @@ def deliver(
         _record(session, delivery, "alert.delivered")
     log.info("alert delivery %s sent via %s", delivery_id, channel)
     return "sent"
+
+
+def _not_needed(
+    session: Session,
+    alerts: Alerts,
+    alert: Alert,
+    escalation: Escalation | None,
+    delivery: AlertDelivery,
+) -> bool:
+    """Acknowledged (or closed) since this page was queued, so nobody needs it now; or no
+    longer theirs to know: what it is about joined a safeguarding case since it was routed."""
+    if escalation is not None and escalation.status != "open":
+        return True
+    audience = alert_audience(session, alert)
+    if not audience.safeguarding:
+        return False
+    wanted = {(t.channel, t.recipient) for t in targets(alerts, alert, audience)}
+    return (delivery.channel, delivery.recipient) not in wanted
 
 
 def _issue_ack_link(

@@ -19,15 +19,20 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import (
+    alert_ids_seen,
+    alerts_seen,
+    count_alerts_seen,
+    may_see_alert,
+    sees_safeguarding,
+)
 from bot.db import session_scope
-from bot.models import SAFEGUARDING_ROLES, User, utcnow
+from bot.models import User, utcnow
 from bot.models.alerts import AckLink, Alert, AlertDelivery, Escalation
 from bot.notify.escalation import acknowledge
 from bot.notify.hours import local
-from rules.model import SAFEGUARDING_TOPS, top_of
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
-SAFEGUARDING_KINDS = frozenset({"escalation", "partner", "partner_summary"})
 INBOX_SIZE = 100
 
 
@@ -35,34 +40,10 @@ def alerts_waiting() -> dict[str, int]:
     """How many alerts this user has to look at, for every page (a context processor)."""
     if not current_user.is_authenticated:
         return {"alerts_waiting": 0}
-    # Three small columns of the unacknowledged alerts only: this runs on every page.
+    # A few small columns of the unacknowledged alerts only: this runs on every page.
     with Session(_context().engine) as session:
-        waiting = session.exec(
-            select(Alert.kind, Alert.category, Alert.roles).where(Alert.acknowledged_at.is_(None))
-        ).all()
-    role = current_user.role
-    return {"alerts_waiting": sum(1 for row in waiting if visible(*row, role=role))}
-
-
-def is_safeguarding(kind: str, category: str | None, roles: list[str]) -> bool:
-    return (
-        kind in SAFEGUARDING_KINDS
-        or (category is not None and top_of(category) in SAFEGUARDING_TOPS)
-        or (bool(roles) and set(roles) <= SAFEGUARDING_ROLES)
-    )
-
-
-def visible(kind: str, category: str | None, roles: list[str] | None, *, role: str) -> bool:
-    """The roles an alert names see it; admins see every alert but safeguarding ones, which
-    only the lead and deputy may know about (DESIGN.md: people and what they must never)."""
-    roles = roles or []
-    if is_safeguarding(kind, category, roles):
-        return role in SAFEGUARDING_ROLES
-    return role in roles or role == "admin"
-
-
-def can_see(alert: Alert, role: str) -> bool:
-    return visible(alert.kind, alert.category, alert.roles, role=role)
+        waiting = count_alerts_seen(session, current_user.role, Alert.acknowledged_at.is_(None))
+    return {"alerts_waiting": waiting}
 
 
 def _context():  # type: ignore[no-untyped-def]
@@ -75,8 +56,7 @@ def inbox() -> ResponseReturnValue:
     role = current_user.role
     alerts_config = _context().settings.config.alerts
     with Session(_context().engine) as session:
-        recent = session.exec(select(Alert).order_by(Alert.id.desc()).limit(INBOX_SIZE * 5)).all()
-        visible = [a for a in recent if can_see(a, role)][:INBOX_SIZE]
+        visible = alerts_seen(session, role, limit=INBOX_SIZE, scan=INBOX_SIZE * 5)
         deliveries = _deliveries_of(session, [a.id for a in visible])
         problems = session.exec(
             select(AlertDelivery, Alert)
@@ -86,18 +66,19 @@ def inbox() -> ResponseReturnValue:
             .limit(INBOX_SIZE)
         ).all()
         escalations = session.exec(select(Escalation).where(Escalation.status == "open")).all()
+        seen = alert_ids_seen(session, role, {a.id for _, a in problems})
     # Admins keep the mail server running, so they see every failure, but a safeguarding
     # one without its category or case: that it failed is theirs to know, not what about.
-    if role not in SAFEGUARDING_ROLES and role != "admin":
-        problems = [(d, a) for d, a in problems if can_see(a, role)]
+    if not sees_safeguarding(role) and role != "admin":
+        problems = [(d, a) for d, a in problems if a.id in seen]
     return render_template(
         "alerts/inbox.html",
         alerts=visible,
         deliveries=deliveries,
         problems=problems,
         escalations=escalations,
-        can_see=lambda alert: can_see(alert, role),
-        sees_safeguarding=role in SAFEGUARDING_ROLES,
+        can_see=lambda alert: alert.id in seen,
+        sees_safeguarding=sees_safeguarding(role),
         lead_unreachable=not alerts_config.has_contacts("safeguarding_lead"),
         when=_when,
     )
@@ -118,7 +99,7 @@ def acknowledge_alert(alert_id: int) -> ResponseReturnValue:
     now = utcnow()
     with session_scope(_context().engine) as session:
         alert = session.get(Alert, alert_id)
-        if alert is None or not can_see(alert, current_user.role):
+        if alert is None or not may_see_alert(session, current_user.role, alert):
             abort(404)
         if alert.escalation_id is not None:
             escalation = session.get(Escalation, alert.escalation_id)
@@ -145,7 +126,7 @@ def acknowledge_alert(alert_id: int) -> ResponseReturnValue:
 @bp.post("/escalations/<int:escalation_id>/acknowledge")
 @login_required
 def acknowledge_escalation(escalation_id: int) -> ResponseReturnValue:
-    if current_user.role not in SAFEGUARDING_ROLES:
+    if not sees_safeguarding(current_user.role):
         abort(404)
     with session_scope(_context().engine) as session:
         escalation = session.get(Escalation, escalation_id)
@@ -167,7 +148,7 @@ def acknowledge_link() -> ResponseReturnValue:
         if link is None:
             return render_template("alerts/ack.html", state="unknown"), 404
         escalation = session.get(Escalation, link.escalation_id)
-        if current_user.role not in SAFEGUARDING_ROLES:
+        if not sees_safeguarding(current_user.role):
             # Refused looks are on the record too, as for safeguarding cases.
             record(
                 session,

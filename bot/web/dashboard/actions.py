@@ -13,11 +13,12 @@ from flask_login import current_user, login_required
 
 from bot.actions import approve_draft, enqueue_action, request_action
 from bot.audit import record
+from bot.cases.access import case_of_item, is_safeguarding
 from bot.cases.status import mark_first_action
 from bot.db import session_scope
-from bot.models import Case, Item, ReplyDraft, utcnow
+from bot.models import Item, ReplyDraft, utcnow
 from bot.web.auth.login import APPROVERS, MODERATORS, safe_target
-from bot.web.dashboard.base import actor, check_case_access, haven
+from bot.web.dashboard.base import actor, check_case_access, check_draft_access, haven
 
 bp = Blueprint("moderate", __name__)
 
@@ -45,7 +46,7 @@ def approve(draft_id: int) -> ResponseReturnValue:
     ctx = haven()
     with session_scope(ctx.engine) as db:
         draft = db.get(ReplyDraft, draft_id) or abort(404)
-        check_case_access(db, draft.case_id)
+        check_draft_access(db, draft)
         try:
             action = approve_draft(db, draft, text=text, user_id=current_user.id)
         except ValueError as exc:
@@ -65,7 +66,7 @@ def reject(draft_id: int) -> ResponseReturnValue:
     _require(APPROVERS)
     with session_scope(haven().engine) as db:
         draft = db.get(ReplyDraft, draft_id) or abort(404)
-        check_case_access(db, draft.case_id)
+        check_draft_access(db, draft)
         if draft.status == "draft":
             now = utcnow()
             draft.status, draft.decided_by = "rejected", current_user.id
@@ -108,8 +109,7 @@ def delete(item_id: int) -> ResponseReturnValue:
     ctx = haven()
     with session_scope(ctx.engine) as db:
         item = db.get(Item, item_id) or abort(404)
-        case = db.get(Case, item.case_id) if item.case_id else None
-        if case is not None and case.case_type == "safeguarding":
+        if is_safeguarding(case_of_item(db, item)):
             abort(403)
         if item.channel not in {"fb_comment", "ig_comment"}:
             flash("Only comments can be deleted.", "error")

@@ -1,7 +1,8 @@
 """The audit log, read-only and filterable, for admins and the safeguarding roles.
 
-The log holds no message text, but it does hold categories; for an admin (who must not see
-what a safeguarding case is about) any detail naming a risk category is withheld.
+The log holds no message text, but it does hold categories, templates and what was done: an
+admin (who must not see what a safeguarding case is about) is shown no entry about anything on
+one (bot/cases/access.py), and any other detail naming a risk category is withheld.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bot.cases.access import audit_entries_seen_by
 from bot.models import AuditEntry, User
 from bot.web.auth.login import AUDITORS
-from bot.web.dashboard.base import can_see_safeguarding, engine, haven, pager
+from bot.web.dashboard.base import can_see_safeguarding, engine, haven, pager, role
 
 bp = Blueprint("audit", __name__)
 
@@ -54,7 +56,7 @@ def audit() -> ResponseReturnValue:
     args = request.args
     with Session(engine()) as db:
         users = list(db.exec(select(User).order_by(User.username)).all())
-        query = select(AuditEntry)
+        query = select(AuditEntry).where(audit_entries_seen_by(role()))
         actor = args.get("actor", "")
         if actor:
             query = query.where(AuditEntry.actor == actor)

@@ -14,8 +14,9 @@ from flask_login import current_user
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.cases import access
 from bot.context import Context
-from bot.models import SAFEGUARDING_ROLES, Case, Item
+from bot.models import Case, Item, ReplyDraft
 
 # The queue and the case pages; their endpoint names (dashboard.queue, dashboard.cases,
 # dashboard.case_detail) are linked from elsewhere, so they stay on this one blueprint.
@@ -61,13 +62,18 @@ def actor() -> str:
     return f"user:{current_user.id}"
 
 
+def role() -> str | None:
+    """The signed-in user's role, which bot/cases/access.py decides everything by."""
+    return current_user.role if current_user.is_authenticated else None
+
+
 def can_see_safeguarding() -> bool:
-    return current_user.is_authenticated and current_user.role in SAFEGUARDING_ROLES
+    return access.sees_safeguarding(role())
 
 
 def restricted(case: Case | None) -> bool:
     """True when this user may know the case exists but not what it is about."""
-    return bool(case and case.case_type == "safeguarding" and not can_see_safeguarding())
+    return not access.may_see_case(role(), case)
 
 
 def check_case_access(db: Session, case_id: int | None) -> Case | None:
@@ -76,6 +82,12 @@ def check_case_access(db: Session, case_id: int | None) -> Case | None:
     if restricted(case):
         abort(403)
     return case
+
+
+def check_draft_access(db: Session, draft: ReplyDraft) -> None:
+    """A reply on anything on a safeguarding case is the lead's and deputy's to decide."""
+    if not access.may_act_on_draft(db, role(), draft):
+        abort(403)
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,11 @@ from bot.web.dashboard.base import (
     MAX_TEXT,
     SEVERITY_RANK,
     actor,
+    can_see_safeguarding,
     check_case_access,
     engine,
     haven,
+    restricted,
     status_label,
 )
 
@@ -82,7 +84,7 @@ def change_status(case_id: int) -> ResponseReturnValue:
             db, case, target, reason, outcome if target == "closed" else None, utcnow(),
             actor_id=current_user.id,
         )  # fmt: skip
-    if target == "escalated" and not current_user.can_see_safeguarding:
+    if target == "escalated" and not can_see_safeguarding():
         flash("Escalated: the safeguarding lead has the case now.", "info")
         return redirect(url_for("dashboard.queue"))
     flash(f"Case #{case_id} is now {status_label(target)}.", "info")
@@ -169,8 +171,8 @@ def open_case(item_id: int) -> ResponseReturnValue:
             item.case_id = case.id
             db.add(item)
         mark_first_action(db, [item_id], now)
-        case_id, hidden = case.id, case.case_type == "safeguarding"
-    if hidden and not current_user.can_see_safeguarding:
+        case_id, hidden = case.id, restricted(case)
+    if hidden:
         flash("It is with the safeguarding lead now, in a safeguarding case.", "info")
         return redirect(safe_target(request.form.get("back")))
     return redirect(url_for("dashboard.case_detail", case_id=case_id))

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import is_safeguarding
 from bot.cases.status import allowed_transitions, may_hold
 from bot.db import session_scope
 from bot.models import CASE_STATUSES, Case, Item, User, utcnow
@@ -105,7 +106,7 @@ def case_detail(case_id: int) -> ResponseReturnValue:
         if case is None:
             abort(404)
         hidden = restricted(case)
-        if case.case_type == "safeguarding":
+        if is_safeguarding(case):
             # Every look at a safeguarding case is itself on the record, allowed or not.
             action = "case.view_refused" if hidden else "case.viewed"
             record(db, actor(), action, "case", case.id, via="case page")

@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import is_safeguarding
 from bot.models import Case, Finding, Item, ReplyDraft
 from bot.models.dashboard import PersonMark
 from bot.web.dashboard.base import (
@@ -106,7 +107,7 @@ def load_entries(
             entry.findings = sorted(item_findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
             entry.drafts = drafts.get(item.id, [])
             entry.countdowns = countdowns(item, last_inbound, now)
-            if case is not None and case.case_type == "safeguarding":
+            if is_safeguarding(case):
                 shown_safeguarding.add(case.id)  # type: ignore[arg-type]
         entries.append(entry)
     for case_id in sorted(shown_safeguarding) if via else ():

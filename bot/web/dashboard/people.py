@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import cases_seen_by, items_seen_by, person_seen_by
 from bot.db import session_scope
 from bot.models import Case, Item, User, utcnow
 from bot.models.dashboard import PersonMark
@@ -21,10 +22,10 @@ from bot.web.auth.login import MODERATORS
 from bot.web.dashboard.base import (
     CHANNEL_LABELS,
     actor,
-    can_see_safeguarding,
     display_author,
     engine,
     pager,
+    role,
 )
 from bot.web.dashboard.entries import load_entries
 
@@ -41,7 +42,10 @@ def marked() -> ResponseReturnValue:
     with Session(engine()) as db:
         marks = db.exec(
             select(PersonMark)
-            .where(PersonMark.lifted_at.is_(None))
+            .where(
+                PersonMark.lifted_at.is_(None),
+                person_seen_by(role(), PersonMark.platform, PersonMark.author_id),
+            )
             .order_by(PersonMark.removed_at.desc())
         ).all()
         names = dict(
@@ -59,14 +63,10 @@ def marked() -> ResponseReturnValue:
 @bp.get("/people/<any(facebook, instagram):platform>/<author_id>")
 @login_required
 def person(platform: str, author_id: str) -> ResponseReturnValue:
-    mine = [Item.platform == platform, Item.author_id == author_id]
-    their_cases = [Case.platform == platform, Case.author_id == author_id]
-    if not can_see_safeguarding():
-        # Not even that this person has a safeguarding case: elsewhere such cases show that
-        # they exist, never whom they are about.
-        wall = select(Case.id).where(Case.case_type == "safeguarding")
-        mine.append(or_(Item.case_id.is_(None), Item.case_id.not_in(wall)))
-        their_cases.append(Case.case_type != "safeguarding")
+    # Not even that this person has a safeguarding case: elsewhere such cases show that they
+    # exist, never whom they are about.
+    mine = [Item.platform == platform, Item.author_id == author_id, items_seen_by(role())]
+    their_cases = [Case.platform == platform, Case.author_id == author_id, cases_seen_by(role())]
     with session_scope(engine()) as db:
         total, first_seen, last_seen, name = db.exec(
             select(
@@ -127,10 +127,8 @@ def removal(platform: str, author_id: str) -> ResponseReturnValue:
         return back
     now = utcnow()
     with session_scope(engine()) as db:
-        known = db.exec(
-            select(Item.id).where(Item.platform == platform, Item.author_id == author_id).limit(1)
-        ).first()
-        if known is None:
+        # Someone this user may not see is no one to them, as on their page.
+        if not db.exec(select(person_seen_by(role(), platform, author_id))).one():
             abort(404)
         mark = db.exec(
             select(PersonMark).where(

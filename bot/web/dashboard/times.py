@@ -18,8 +18,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlmodel import Session, select
 
+from bot.cases.access import cases_seen_by
 from bot.models import Case, Finding, Item, utcnow
-from bot.web.dashboard.base import CHANNEL_LABELS, can_see_safeguarding, engine, haven
+from bot.web.dashboard.base import CHANNEL_LABELS, engine, haven, role
 from bot.web.dashboard.worktime import working_hours_between
 
 bp = Blueprint("times", __name__)
@@ -100,12 +101,7 @@ def measure(db: Session, since: datetime, now: datetime) -> list[Measured]:
     for item, category in rows:
         by_item.setdefault(item.id, (item, set()))[1].add(category)  # type: ignore[index]
     case_ids = {item.case_id for item, _ in by_item.values() if item.case_id}
-    walled = set(
-        db.exec(
-            select(Case.id).where(Case.id.in_(case_ids), Case.case_type == "safeguarding")
-        ).all()
-    )
-    sees = can_see_safeguarding()
+    walled = set(db.exec(select(Case.id).where(Case.id.in_(case_ids), ~cases_seen_by(role()))))
     measured = []
     for item, categories in by_item.values():
         tops = {c.split(".", 1)[0] for c in categories}
@@ -123,7 +119,7 @@ def measure(db: Session, since: datetime, now: datetime) -> list[Measured]:
                 ),
                 target=min(config.dashboard.target_hours(t) for t in tops),
                 case_id=item.case_id,
-                restricted=item.case_id in walled and not sees,
+                restricted=item.case_id in walled,
                 platform=item.platform,
                 author_id=item.author_id,
             )

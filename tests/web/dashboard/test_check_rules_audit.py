@@ -56,18 +56,23 @@ def test_the_rules_page_lists_rules_with_their_hit_counts(
     assert "<td>1</td><td>1</td>" in filtered  # one match, in the last 30 days
 
 
-def test_the_audit_log_filters_and_withholds_safeguarding_detail_from_admins(
+def test_the_audit_log_filters_and_keeps_safeguarding_entries_from_admins(
     app: Flask, as_role: Callable[[str], FlaskClient]
 ) -> None:
-    comment(app, app.test_client(), RISK)
+    risky = comment(app, app.test_client(), RISK)
+    helped = comment(app, app.test_client(), HELP, author="6000000000000077")
     admin = as_role("admin")
     page = admin.get("/audit?actor=system&action=item.").get_data(as_text=True)
     assert "item.processed" in page and "case.opened" not in page
-    assert "(withheld: safeguarding)" in page and "risk.suicide" not in page
+    # Nothing about the safeguarding case, not even that its item was processed.
+    assert f"item {helped.id}<" in page and f"item {risky.id}<" not in page
+    assert "risk." not in page
     lead = as_role("safeguarding_lead").get("/audit?action=item.").get_data(as_text=True)
-    assert "risk." in lead
-    cases = admin.get("/audit?subject_type=case&subject_id=1").get_data(as_text=True)
-    assert "case.opened" in cases and "item.processed" not in cases
+    assert "risk." in lead and f"item {risky.id}<" in lead
+    cases = admin.get(f"/audit?subject_type=case&subject_id={helped.case_id}")
+    assert "case.opened" in cases.get_data(as_text=True)
+    walled = admin.get(f"/audit?subject_type=case&subject_id={risky.case_id}")
+    assert "No entries match" in walled.get_data(as_text=True)
     assert "No entries match" in admin.get("/audit?from=2001-01-01&to=2001-01-02").get_data(
         as_text=True
     )
