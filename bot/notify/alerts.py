@@ -21,8 +21,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.partners import open_partner_task
 from bot.config import HavenConfig
-from bot.config.alerts import Alerts, CategoryRoute
+from bot.config.alerts import Alerts, CategoryRoute, Partner
 from bot.models import SAFEGUARDING_ROLES, Case, Item, ReplyDraft, utcnow
 from bot.models.alerts import Alert
 from bot.notify.escalation import open_or_join_escalation
@@ -128,7 +129,8 @@ def _partner_alerts(
     outside: bool,
     now: datetime,
 ) -> list[Alert]:
-    """Tell a partner agency's key contact when the person is one of theirs (policy 004)."""
+    """When the person is one of a partner agency's, the lead is given a task to tell their key
+    contact the same day (policy 004); Haven tells them itself only where config.yaml says so."""
     raised = []
     for partner in alerts.partners:
         member = (item.author_id is not None and item.author_id in partner.author_ids) or (
@@ -144,6 +146,10 @@ def _partner_alerts(
         if not relevant:
             continue
         worst = _most_severe(relevant)
+        task_alert = _partner_task(session, partner, item, case, worst, outside, now)
+        raised += [task_alert] if task_alert else []
+        if not partner.send_automatically:
+            continue  # policy 004: a person tells them (the task above), not Haven
         subject = f"case:{case.id}" if case else f"item:{item.id}"
         alert = new_alert(
             session,
@@ -161,6 +167,42 @@ def _partner_alerts(
         if alert is not None:
             raised.append(alert)
     return raised
+
+
+def _partner_task(
+    session: Session,
+    partner: Partner,
+    item: Item,
+    case: Case | None,
+    worst: Finding,
+    outside: bool,
+    now: datetime,
+) -> Alert | None:
+    """A task on the case for the lead to tell the partner, and an alert saying so."""
+    if case is None:
+        log.warning("partner %s: item %s has no case to put the task on", partner.name, item.id)
+        return None
+    task = open_partner_task(
+        session, case.id, partner.name, worst.category, now, automatic=partner.send_automatically
+    )
+    if task is None:
+        return None
+    alert = new_alert(
+        session,
+        dedupe_key=f"partner-task:{partner.name}:case:{case.id}",
+        kind="partner_task",
+        category=worst.category,
+        severity=worst.severity,
+        roles=sorted(SAFEGUARDING_ROLES),
+        case_id=case.id,
+        item_id=item.id,
+        partner=partner.name,
+        out_of_hours=outside,
+        created_at=now,
+    )
+    task.alert_id = alert.id if alert else None
+    session.add(task)
+    return alert
 
 
 def _use_out_of_hours_reply(
