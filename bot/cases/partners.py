@@ -15,11 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
-from bot.cases.record import NewEntry, NotNow, Refused, add_entry, concern_label, may_keep_record
+from bot.cases.record import (
+    Keeper,
+    NewEntry,
+    NotNow,
+    Refused,
+    add_entry,
+    concern_label,
+    insert_once,
+)
 from bot.models.alerts import Alert
 from bot.models.record import PartnerTask, RecordEntry
 
@@ -49,12 +56,8 @@ def open_partner_task(
         opened_at=now,
         sent_automatically=automatic,
     )
-    try:
-        # A savepoint: a worker racing us to the same case and partner wins, and we go on.
-        with session.begin_nested():
-            session.add(task)
-    except IntegrityError:
-        return None
+    if not insert_once(session, task):
+        return None  # a worker racing us to the same case and partner won
     record(session, "system", "partner.task_opened", "case", case_id, partner=partner,
            task_id=task.id, automatic=automatic)  # fmt: skip
     return task
@@ -105,22 +108,23 @@ class Told:
     confirmed_at: datetime | None = None
 
 
-def _open_task(session: Session, task_id: int, case_id: int) -> PartnerTask:
+def _task(session: Session, case_id: int, task_id: int, keeper: Keeper) -> PartnerTask:
+    keeper.check()
     task = session.get(PartnerTask, task_id)
     if task is None or task.case_id != case_id:
         raise Refused("There is no such partner agency task on this case.")
+    return task
+
+
+def _open_task(session: Session, case_id: int, task_id: int, keeper: Keeper) -> PartnerTask:
+    task = _task(session, case_id, task_id, keeper)
     if task.status != "open":
         raise NotNow(f"{task.partner} is already recorded as done on this case.")
     return task
 
 
 def _close(
-    session: Session,
-    task: PartnerTask,
-    status: str,
-    entry: RecordEntry,
-    user_id: int,
-    now: datetime,
+    session: Session, task: PartnerTask, status: str, entry: RecordEntry, keeper: Keeper
 ) -> None:
     """Compare-and-set: a second click or a racing request records nothing twice."""
     done = session.exec(
@@ -128,8 +132,8 @@ def _close(
         .where(PartnerTask.id == task.id, PartnerTask.status == "open")
         .values(
             status=status,
-            done_at=now,
-            done_by=user_id,
+            done_at=keeper.now,
+            done_by=keeper.user_id,
             entry_id=entry.id,
             confirmed_at=entry.confirmed_at,
         )  # fmt: skip
@@ -141,24 +145,23 @@ def _close(
         session.exec(
             update(Alert)
             .where(Alert.id == task.alert_id, Alert.acknowledged_at.is_(None))
-            .values(acknowledged_at=now, acknowledged_by=user_id)
+            .values(acknowledged_at=keeper.now, acknowledged_by=keeper.user_id)
         )
 
 
+def _audit(
+    session: Session, keeper: Keeper, action: str, task: PartnerTask, entry: RecordEntry
+) -> None:
+    record(session, keeper.actor, action, "case", task.case_id, partner=task.partner,
+           task_id=task.id, entry_id=entry.id, how=entry.how,
+           confirmed_in_writing=entry.confirmed_in_writing)  # fmt: skip
+
+
 def record_told(
-    session: Session,
-    case_id: int,
-    task_id: int,
-    told: Told,
-    *,
-    user_id: int,
-    role: str,
-    now: datetime,
+    session: Session, case_id: int, task_id: int, told: Told, keeper: Keeper
 ) -> RecordEntry:
     """The partner was told: an action on the record (a fact), and the task done."""
-    if not may_keep_record(role):
-        raise Refused("Only the safeguarding lead and deputy record this.")
-    task = _open_task(session, task_id, case_id)
+    task = _open_task(session, case_id, task_id, keeper)
     if told.how not in HOW_LABELS:
         raise Refused("Choose how they were told.")
     if not told.by_whom.strip() or not told.told_whom.strip():
@@ -180,53 +183,28 @@ def record_told(
             confirmed_in_writing=told.confirmed_in_writing,
             confirmed_at=told.confirmed_at if told.confirmed_in_writing else None,
         ),
-        user_id=user_id,
-        role=role,
-        now=now,
+        keeper,
     )
-    _close(session, task, "told", entry, user_id, now)
-    record(session, f"user:{user_id}", "partner.told", "case", case_id, partner=task.partner,
-           task_id=task.id, entry_id=entry.id, how=told.how,
-           confirmed_in_writing=told.confirmed_in_writing)  # fmt: skip
+    _close(session, task, "told", entry, keeper)
+    _audit(session, keeper, "partner.told", task, entry)
     return entry
 
 
 def record_confirmed(
-    session: Session,
-    case_id: int,
-    task_id: int,
-    *,
-    by_whom: str,
-    at: datetime,
-    user_id: int,
-    role: str,
-    now: datetime,
+    session: Session, case_id: int, task_id: int, by_whom: str, at: datetime, keeper: Keeper
 ) -> RecordEntry:
     """The written confirmation, sent after the partner was told: another action on the record."""
-    if not may_keep_record(role):
-        raise Refused("Only the safeguarding lead and deputy record this.")
-    task = session.get(PartnerTask, task_id)
-    if task is None or task.case_id != case_id:
-        raise Refused("There is no such partner agency task on this case.")
+    task = _task(session, case_id, task_id, keeper)
     if task.status != "told" or task.confirmed_at is not None:
         raise NotNow(f"There is no telling of {task.partner} waiting for its written confirmation.")
     entry = add_entry(
         session,
         case_id,
-        NewEntry(
-            kind="action",
-            basis="fact",
-            happened_at=at,
-            text=f"Confirmed in writing to {task.partner}.",
-            by_whom=by_whom,
-            partner=task.partner,
-            confirmed_in_writing=True,
-            confirmed_at=at,
-        ),
-        user_id=user_id,
-        role=role,
-        now=now,
-    )
+        NewEntry(kind="action", basis="fact", happened_at=at,
+                 text=f"Confirmed in writing to {task.partner}.", by_whom=by_whom,
+                 partner=task.partner, confirmed_in_writing=True, confirmed_at=at),
+        keeper,
+    )  # fmt: skip
     done = session.exec(
         update(PartnerTask)
         .where(PartnerTask.id == task.id, PartnerTask.confirmed_at.is_(None))
@@ -234,43 +212,30 @@ def record_confirmed(
     )
     if done.rowcount != 1:
         raise NotNow(f"The written confirmation to {task.partner} is already recorded.")
-    record(session, f"user:{user_id}", "partner.confirmed_in_writing", "case", case_id,
-           partner=task.partner, task_id=task.id, entry_id=entry.id)  # fmt: skip
+    _audit(session, keeper, "partner.confirmed_in_writing", task, entry)
     return entry
 
 
 def record_not_told(
-    session: Session,
-    case_id: int,
-    task_id: int,
-    reason: str,
-    *,
-    user_id: int,
-    role: str,
-    now: datetime,
+    session: Session, case_id: int, task_id: int, reason: str, keeper: Keeper
 ) -> RecordEntry:
     """The lead decides the partner is not to be told: a decision with its reason."""
-    if not may_keep_record(role):
-        raise Refused("Only the safeguarding lead and deputy record this.")
-    task = _open_task(session, task_id, case_id)
+    task = _open_task(session, case_id, task_id, keeper)
     entry = add_entry(
         session,
         case_id,
         NewEntry(
             kind="decision",
             basis="opinion",
-            happened_at=now,
+            happened_at=keeper.now,
             text=f"Not to tell {task.partner}.",
             reason=reason,
             # Not telling a partner is not the decision on referring on, which is still to make.
             decision="other",
             partner=task.partner,
         ),
-        user_id=user_id,
-        role=role,
-        now=now,
+        keeper,
     )
-    _close(session, task, "not_told", entry, user_id, now)
-    record(session, f"user:{user_id}", "partner.not_told", "case", case_id,
-           partner=task.partner, task_id=task.id, entry_id=entry.id)  # fmt: skip
+    _close(session, task, "not_told", entry, keeper)
+    _audit(session, keeper, "partner.not_told", task, entry)
     return entry

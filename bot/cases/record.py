@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from bot.audit import record
 from bot.models import SAFEGUARDING_ROLES, Case, Finding, Item, User
@@ -63,6 +63,23 @@ class NotNow(Refused):
     """Not in the record's present state (409): already signed off, something still to do."""
 
     status = 409
+
+
+@dataclass(frozen=True)
+class Keeper:
+    """Who is writing to the record, and when: every step takes one."""
+
+    user_id: int
+    role: str
+    now: datetime
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user_id}"
+
+    def check(self) -> None:
+        if not may_keep_record(self.role):
+            raise Refused("Only the safeguarding lead and deputy keep the safeguarding record.")
 
 
 def concern_label(category: str | None) -> str:
@@ -148,16 +165,23 @@ def record_of(session: Session, case_id: int) -> SafeguardingRecord | None:
     ).first()
 
 
+def insert_once(session: Session, row: SQLModel) -> bool:
+    """Add a row a unique key allows once; False when a racing request added it first."""
+    try:
+        # A savepoint: the loser of the race goes on with its own transaction.
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
 def ensure_record(session: Session, case_id: int, now: datetime) -> SafeguardingRecord:
     """The case's record row, made on first use; racing requests make one."""
     found = record_of(session, case_id)
     if found is not None:
         return found
-    try:
-        with session.begin_nested():
-            session.add(SafeguardingRecord(case_id=case_id, opened_at=now))
-    except IntegrityError:
-        pass
+    insert_once(session, SafeguardingRecord(case_id=case_id, opened_at=now))
     made = record_of(session, case_id)
     assert made is not None
     return made
@@ -241,24 +265,21 @@ def _checked(entry: NewEntry, now: datetime) -> NewEntry:
     )
 
 
-def add_entry(
-    session: Session, case_id: int, entry: NewEntry, *, user_id: int, role: str, now: datetime
-) -> RecordEntry:
+def add_entry(session: Session, case_id: int, entry: NewEntry, keeper: Keeper) -> RecordEntry:
     """Append an action, decision or outcome; after the sign-off it is an addendum."""
-    if not may_keep_record(role):
-        raise Refused("Only the safeguarding lead and deputy keep the safeguarding record.")
-    checked = _checked(entry, now)
-    kept = _locked_record(session, case_id, now)
+    keeper.check()
+    checked = _checked(entry, keeper.now)
+    kept = _locked_record(session, case_id, keeper.now)
     row = RecordEntry(
         case_id=case_id,
         addendum=kept.signed_off_at is not None,
-        recorded_at=now,
-        recorded_by=user_id,
+        recorded_at=keeper.now,
+        recorded_by=keeper.user_id,
         **asdict(checked),
     )
     session.add(row)
     session.flush()
-    record(session, f"user:{user_id}", "record.entry_added", "case", case_id,
+    record(session, keeper.actor, "record.entry_added", "case", case_id,
            entry_id=row.id, kind=row.kind, basis=row.basis, addendum=row.addendum)  # fmt: skip
     return row
 
@@ -280,13 +301,12 @@ def missing_for_sign_off(session: Session, case_id: int) -> list[str]:
     return missing
 
 
-def sign_off(
-    session: Session, case_id: int, summary: str | None, *, user_id: int, role: str, now: datetime
-) -> RecordEntry:
+def sign_off(session: Session, case_id: int, summary: str | None, keeper: Keeper) -> RecordEntry:
     """The lead signs the record off; from then on entries are addenda."""
-    if not may_sign_off(role):
+    if not may_sign_off(keeper.role):
         raise Refused("Only the safeguarding lead signs off the record.")
     summary = _clean(summary, MAX_TEXT, "the summary")
+    now, user_id = keeper.now, keeper.user_id
     kept = _locked_record(session, case_id, now)
     if kept.signed_off_at is not None:
         raise NotNow("The record is already signed off; add an addendum instead.")
@@ -310,7 +330,7 @@ def sign_off(
     if done.rowcount != 1:
         raise NotNow("The record is already signed off; add an addendum instead.")
     session.flush()
-    record(session, f"user:{user_id}", "record.signed_off", "case", case_id, entry_id=entry.id)
+    record(session, keeper.actor, "record.signed_off", "case", case_id, entry_id=entry.id)
     return entry
 
 
@@ -323,16 +343,15 @@ def support_open(session: Session, case: Case) -> bool:
     return kept is not None and kept.support_opened_at is not None
 
 
-def open_support(session: Session, case_id: int, *, user_id: int, role: str, now: datetime) -> bool:
+def open_support(session: Session, case_id: int, keeper: Keeper) -> bool:
     """Open the support and introductions panel on a safeguarding case; False if it was open."""
-    if not may_keep_record(role):
-        raise Refused("Only the safeguarding lead and deputy open support on this case.")
-    kept = ensure_record(session, case_id, now)
+    keeper.check()
+    kept = ensure_record(session, case_id, keeper.now)
     done = session.exec(
         update(SafeguardingRecord)
         .where(SafeguardingRecord.id == kept.id, SafeguardingRecord.support_opened_at.is_(None))
-        .values(support_opened_at=now, support_opened_by=user_id)
+        .values(support_opened_at=keeper.now, support_opened_by=keeper.user_id)
     )
     if done.rowcount == 1:
-        record(session, f"user:{user_id}", "record.support_opened", "case", case_id)
+        record(session, keeper.actor, "record.support_opened", "case", case_id)
     return done.rowcount == 1

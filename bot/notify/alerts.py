@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -120,6 +121,18 @@ def _finding_alert(
     )
 
 
+@dataclass(frozen=True)
+class _PartnerConcern:
+    """A concern about one of a partner agency's people: what its alerts are made from."""
+
+    partner: Partner
+    item: Item
+    case: Case | None
+    worst: Finding
+    outside: bool
+    now: datetime
+
+
 def _partner_alerts(
     session: Session,
     alerts: Alerts,
@@ -131,7 +144,7 @@ def _partner_alerts(
 ) -> list[Alert]:
     """When the person is one of a partner agency's, the lead is given a task to tell their key
     contact the same day (policy 004); Haven tells them itself only where config.yaml says so."""
-    raised = []
+    raised: list[Alert | None] = []
     for partner in alerts.partners:
         member = (item.author_id is not None and item.author_id in partner.author_ids) or (
             item.account_id in partner.account_ids
@@ -145,60 +158,47 @@ def _partner_alerts(
         ]
         if not relevant:
             continue
-        worst = _most_severe(relevant)
-        task_alert = _partner_task(session, partner, item, case, worst, outside, now)
-        raised += [task_alert] if task_alert else []
-        if not partner.send_automatically:
-            continue  # policy 004: a person tells them (the task above), not Haven
-        subject = f"case:{case.id}" if case else f"item:{item.id}"
-        alert = new_alert(
-            session,
-            dedupe_key=f"partner:{partner.name}:{subject}",
-            kind="partner",
-            category=worst.category,
-            severity=worst.severity,
-            roles=sorted(SAFEGUARDING_ROLES),
-            case_id=case.id if case else None,
-            item_id=item.id,
-            partner=partner.name,
-            out_of_hours=outside,
-            created_at=now,
-        )
-        if alert is not None:
-            raised.append(alert)
-    return raised
+        about = _PartnerConcern(partner, item, case, _most_severe(relevant), outside, now)
+        raised.append(_partner_task(session, about))
+        # Haven tells the partner itself only where the charity turned it on (policy 004:
+        # a person does it, the same day, and confirms it in writing).
+        if partner.send_automatically:
+            subject = f"case:{case.id}" if case else f"item:{item.id}"
+            raised.append(
+                _partner_alert(session, about, "partner", f"partner:{partner.name}:{subject}")
+            )
+    return [alert for alert in raised if alert is not None]
 
 
-def _partner_task(
-    session: Session,
-    partner: Partner,
-    item: Item,
-    case: Case | None,
-    worst: Finding,
-    outside: bool,
-    now: datetime,
-) -> Alert | None:
-    """A task on the case for the lead to tell the partner, and an alert saying so."""
-    if case is None:
-        log.warning("partner %s: item %s has no case to put the task on", partner.name, item.id)
-        return None
-    task = open_partner_task(
-        session, case.id, partner.name, worst.category, now, automatic=partner.send_automatically
+def _partner_alert(session: Session, about: _PartnerConcern, kind: str, key: str) -> Alert | None:
+    """To the partner ("partner") or to the lead about telling them ("partner_task")."""
+    return new_alert(
+        session,
+        dedupe_key=key,
+        kind=kind,
+        category=about.worst.category,
+        severity=about.worst.severity,
+        roles=sorted(SAFEGUARDING_ROLES),
+        case_id=about.case.id if about.case else None,
+        item_id=about.item.id,
+        partner=about.partner.name,
+        out_of_hours=about.outside,
+        created_at=about.now,
     )
+
+
+def _partner_task(session: Session, about: _PartnerConcern) -> Alert | None:
+    """A task on the case for the lead to tell the partner, and an alert saying so."""
+    partner, case = about.partner, about.case
+    if case is None:
+        log.warning("partner %s: item %s has no case for the task", partner.name, about.item.id)
+        return None
+    task = open_partner_task(session, case.id, partner.name, about.worst.category, about.now,
+                             automatic=partner.send_automatically)  # fmt: skip
     if task is None:
         return None
-    alert = new_alert(
-        session,
-        dedupe_key=f"partner-task:{partner.name}:case:{case.id}",
-        kind="partner_task",
-        category=worst.category,
-        severity=worst.severity,
-        roles=sorted(SAFEGUARDING_ROLES),
-        case_id=case.id,
-        item_id=item.id,
-        partner=partner.name,
-        out_of_hours=outside,
-        created_at=now,
+    alert = _partner_alert(
+        session, about, "partner_task", f"partner-task:{partner.name}:case:{case.id}"
     )
     task.alert_id = alert.id if alert else None
     session.add(task)

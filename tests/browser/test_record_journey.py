@@ -11,23 +11,20 @@ moderator is refused all of it.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.models import AuditEntry, utcnow
 from bot.models.alerts import Alert
 from bot.models.record import PartnerTask
 from bot.tasks import LocalEnqueuer
-from tests.browser.support import CHROMIUM, chromium, sign_in
-from tests.helpers import make_settings, service_unavailable
+from tests.browser.support import browser_or_skip, served, sign_in
+from tests.helpers import make_settings
 from tests.web.dashboard.support import add_user, case_of, comment
 
 pytestmark = pytest.mark.browser
@@ -46,26 +43,26 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     app: Flask = create_app(settings, enqueuer=queue)
     key = add_user(app, "lead", "safeguarding_lead")
     add_user(app, "mod", "moderator")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "key": key}
+        with served(app) as url:
+            yield {"url": url, "app": app, "key": key}
     finally:
-        server.shutdown()
         queue.stop()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        service_unavailable(f"Chromium at {CHROMIUM}")
-    with chromium() as browser:
-        yield browser
+    yield from browser_or_skip()
 
 
 def _rows(live: dict[str, Any], model: type, *where: Any) -> list[Any]:
     with Session(live["app"].extensions["haven"].engine) as db:
         return list(db.exec(select(model).where(*where)).all())
+
+
+def _part(page: Any, heading: str) -> Any:
+    """One part of the record, by its heading."""
+    return page.locator("section.record-part", has=page.get_by_role("heading", name=heading))
 
 
 def _add(page: Any, summary: str, fields: dict[str, str], button: str) -> None:
@@ -91,7 +88,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     # The alert: a category and a case number, never the words; the lead follows it.
     page.get_by_role("link", name=re.compile("^Alerts")).click()
     task_alert = page.locator("tr", has_text="partner task")
-    assert f"risk.suicide" in task_alert.inner_text() and WORDS[:20] not in page.content()
+    assert "risk.suicide" in task_alert.inner_text() and WORDS[:20] not in page.content()
     task_alert.get_by_role("link", name=f"#{case_id}").click()
     page.wait_for_url(f"{url}/cases/{case_id}")
 
@@ -116,7 +113,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     assert (
         page.get_by_role("status").filter(has_text="Added to the record: the action.").is_visible()
     )
-    actions = page.locator("section.record-part", has=page.get_by_role("heading", name="Actions"))
+    actions = _part(page, "Actions")
     assert "Rang her back; she agreed to a safety plan" in actions.inner_text()
     assert "fact" in actions.locator(".basis").first.inner_text()
     assert "Told: her GP surgery, duty doctor" in actions.inner_text()
@@ -126,9 +123,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
         "Why (the reason, including for not referring on)":
             "She is safe with her sister tonight and sees her GP in the morning",
     }, "Add a decision and its reason")  # fmt: skip
-    decisions = page.locator("section.record-part",
-                             has=page.get_by_role("heading", name="Decisions and their reasons"))  # fmt: skip
-    text = decisions.inner_text()
+    text = _part(page, "Decisions and their reasons").inner_text()
     assert "Not refer on" in text and "opinion" in text
     assert "Why: She is safe with her sister tonight and sees her GP in the morning" in text
 
@@ -164,8 +159,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     page.get_by_label("I have read the whole record and it is complete").check()
     page.get_by_role("button", name="Sign off the record").click()
     assert page.get_by_role("status").filter(has_text="The record is signed off").is_visible()
-    sign_off = page.locator("section.record-part",
-                            has=page.get_by_role("heading", name="Sign-off")).inner_text()  # fmt: skip
+    sign_off = _part(page, "Sign-off").inner_text()
     assert "Signed off by lead on" in sign_off and "Concern handled" in sign_off
     assert page.get_by_role("heading", name="Add an addendum").is_visible()
     assert page.locator("summary", has_text="Sign off the record").count() == 0

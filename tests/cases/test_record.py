@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
 from bot.cases import partners, record
-from bot.cases.record import NewEntry, NotNow, Refused
+from bot.cases.record import Keeper, NewEntry, NotNow, Refused
 from bot.crypto import generate_key, install_keys
 from bot.crypto_rotate import rotate
 from bot.db import session_scope
@@ -34,12 +33,6 @@ def engine(migrated_engine: Engine) -> Engine:
     return migrated_engine
 
 
-@pytest.fixture
-def use_keys() -> Iterator[Callable[..., None]]:
-    yield lambda *keys: install_keys(list(keys))
-    install_keys([DATA_KEY])
-
-
 def _people(engine: Engine) -> dict[str, int]:
     with session_scope(engine) as session:
         users = [User(username=r, password_hash="x", role=r) for r in (LEAD, DEPUTY, "moderator")]
@@ -57,11 +50,19 @@ def _case(engine: Engine, *, risk: bool = True, case_type: str = "safeguarding")
         session.flush()
         written = utcnow() - timedelta(minutes=30)
         item = Item(
-            event_id=event.id, delivery_key=f"k{case.id}", platform="facebook",
-            channel="fb_comment", verb="add", account_id="1", external_id=f"c{case.id}",
-            author_id="42", text=WORDS, created_at=written, received_at=written
-            + timedelta(seconds=4), case_id=case.id,
-        )  # fmt: skip
+            event_id=event.id,
+            delivery_key=f"k{case.id}",
+            platform="facebook",
+            channel="fb_comment",
+            verb="add",
+            account_id="1",
+            external_id=f"c{case.id}",
+            author_id="42",
+            text=WORDS,
+            created_at=written,
+            received_at=written + timedelta(seconds=4),
+            case_id=case.id,
+        )
         session.add(item)
         session.flush()
         if risk:
@@ -78,7 +79,7 @@ def _entry(kind: str = "action", **given: object) -> NewEntry:
 
 def _add(engine: Engine, case_id: int, user_id: int, entry: NewEntry, role: str = LEAD) -> int:
     with session_scope(engine) as session:
-        row = record.add_entry(session, case_id, entry, user_id=user_id, role=role, now=utcnow())
+        row = record.add_entry(session, case_id, entry, Keeper(user_id, role, utcnow()))
         return row.id  # type: ignore[return-value]
 
 
@@ -97,9 +98,15 @@ def test_a_concern_a_member_of_staff_raised_names_them_and_their_reason(engine: 
     case_id = _case(engine, risk=False)
     with session_scope(engine) as session:
         session.add(
-            CaseEvent(case_id=case_id, actor_id=people["moderator"], kind="status",
-                      from_status="new", to_status="escalated", text="Sounds like she means it")
-        )  # fmt: skip
+            CaseEvent(
+                case_id=case_id,
+                actor_id=people["moderator"],
+                kind="status",
+                from_status="new",
+                to_status="escalated",
+                text="Sounds like she means it",
+            )
+        )
     with Session(engine) as session:
         concern = record.concern_of(session, session.get(Case, case_id))  # type: ignore[arg-type]
     assert concern is not None and concern.by_staff
@@ -108,27 +115,36 @@ def test_a_concern_a_member_of_staff_raised_names_them_and_their_reason(engine: 
 
 
 def test_entries_are_encrypted_at_rest_and_the_database_refuses_to_change_them(
-    engine: Engine, use_keys: Callable[..., None]
+    engine: Engine,
 ) -> None:
     people = _people(engine)
     case_id = _case(engine)
     entry_id = _add(
-        engine, case_id, people[LEAD],
-        _entry("decision", basis="opinion", text="No referral to children's services",
-               reason="Mum is safe and has her GP tomorrow", decision="no_referral",
-               told_whom="Duty social worker A.B."),
-    )  # fmt: skip
+        engine,
+        case_id,
+        people[LEAD],
+        _entry(
+            "decision",
+            basis="opinion",
+            text="No referral to children's services",
+            reason="Mum is safe and has her GP tomorrow",
+            decision="no_referral",
+            told_whom="Duty social worker A.B.",
+        ),
+    )
     with engine.connect() as connection:
         raw = connection.execute(
             text("SELECT text, reason, told_whom FROM safeguarding_record_entries")
         ).one()
     assert all(value.startswith("enc1:gAAAAA") for value in raw)
-    assert not any("GP" in value or "A.B." in value for value in raw)
+    assert not any("GP tomorrow" in value or "social worker" in value for value in raw)
     with Session(engine) as session:
         (kept,) = record.entries_of(session, case_id)
         assert (kept.reason, kept.decision, kept.basis) == (
-            "Mum is safe and has her GP tomorrow", "no_referral", "opinion",
-        )  # fmt: skip
+            "Mum is safe and has her GP tomorrow",
+            "no_referral",
+            "opinion",
+        )
     statements = (
         "UPDATE safeguarding_record_entries SET text = 'something else'",
         "UPDATE safeguarding_record_entries SET basis = 'fact'",
@@ -140,11 +156,15 @@ def test_entries_are_encrypted_at_rest_and_the_database_refuses_to_change_them(
                 connection.execute(text(statement))
     # A new key re-seals the record too (the one change the database allows).
     new = generate_key()
-    use_keys(new, DATA_KEY)
-    assert rotate(engine)["safeguarding_record_entries"] == 1
-    use_keys(new)
-    with Session(engine) as session:
-        assert session.get(RecordEntry, entry_id).reason == "Mum is safe and has her GP tomorrow"  # type: ignore[union-attr]
+    try:
+        install_keys([new, DATA_KEY])
+        assert rotate(engine)["safeguarding_record_entries"] == 1
+        install_keys([new])
+        with Session(engine) as session:
+            kept = session.get(RecordEntry, entry_id)
+            assert kept is not None and kept.reason == "Mum is safe and has her GP tomorrow"
+    finally:
+        install_keys([DATA_KEY])
 
 
 def test_only_the_lead_and_deputy_keep_the_record_and_bad_entries_are_refused(
@@ -164,8 +184,9 @@ def test_only_the_lead_and_deputy_keep_the_record_and_bad_entries_are_refused(
     for entry, role, why in refusals:
         with pytest.raises(Refused, match=why):
             with session_scope(engine) as session:
-                record.add_entry(session, case_id, entry, user_id=people["moderator"],
-                                 role=role, now=utcnow())  # fmt: skip
+                record.add_entry(
+                    session, case_id, entry, Keeper(people["moderator"], role, utcnow())
+                )
     _add(engine, case_id, people[DEPUTY], _entry(by_whom="the deputy"), role=DEPUTY)
     with Session(engine) as session:
         (entry,) = record.entries_of(session, case_id)
@@ -183,13 +204,15 @@ def test_the_lead_signs_off_when_it_is_complete_and_later_entries_are_addenda(
     people = _people(engine)
     case_id = _case(engine)
     with session_scope(engine) as session:
-        partners.open_partner_task(session, case_id, PARTNER, "risk.suicide", utcnow(),
-                                   automatic=False)  # fmt: skip
+        partners.open_partner_task(
+            session, case_id, PARTNER, "risk.suicide", utcnow(), automatic=False
+        )
 
     def sign(role: str) -> None:
         with session_scope(engine) as session:
-            record.sign_off(session, case_id, "Closed: safe plan in place",
-                            user_id=people[role], role=role, now=utcnow())  # fmt: skip
+            record.sign_off(
+                session, case_id, "Closed: safe plan in place", Keeper(people[role], role, utcnow())
+            )
 
     with pytest.raises(Refused, match="Only the safeguarding lead signs off"):
         sign(DEPUTY)
@@ -199,14 +222,24 @@ def test_the_lead_signs_off_when_it_is_complete_and_later_entries_are_addenda(
         "Before signing off, the record needs a decision on referring on, with its reason; "
         f"the outcome; to tell {PARTNER}, or a decision not to."
     )
-    referred = _entry("decision", basis="opinion", text="Refer to CSC", decision="refer",
-                      reason="A child is at risk")  # fmt: skip
+    referred = _entry(
+        "decision",
+        basis="opinion",
+        text="Refer to CSC",
+        decision="refer",
+        reason="A child is at risk",
+    )
     _add(engine, case_id, people[LEAD], referred)
     _add(engine, case_id, people[LEAD], _entry("outcome", text="CSC took it on"))
     with session_scope(engine) as session:
         (task,) = partners.tasks_of(session, case_id)
-        partners.record_not_told(session, case_id, task.id, "CSC will tell them",  # type: ignore[arg-type]
-                                 user_id=people[LEAD], role=LEAD, now=utcnow())  # fmt: skip
+        partners.record_not_told(
+            session,
+            case_id,
+            task.id,
+            "CSC will tell them",  # type: ignore[arg-type]
+            Keeper(people[LEAD], LEAD, utcnow()),
+        )
     sign(LEAD)
     with pytest.raises(NotNow, match="already signed off"):
         sign(LEAD)
@@ -215,9 +248,12 @@ def test_the_lead_signs_off_when_it_is_complete_and_later_entries_are_addenda(
         entries = record.entries_of(session, case_id)
         kept = record.record_of(session, case_id)
     assert [(e.kind, e.addendum) for e in entries] == [
-        ("decision", False), ("outcome", False), ("decision", False), ("sign_off", False),
+        ("decision", False),
+        ("outcome", False),
+        ("decision", False),
+        ("sign_off", False),
         ("action", True),
-    ]  # fmt: skip
+    ]
     assert entries[3].text == "Closed: safe plan in place" and entries[3].basis is None
     assert kept is not None and kept.signed_off_by == people[LEAD]
     # Not telling the partner is recorded as a decision, but not as the one on referring on.
@@ -234,21 +270,28 @@ def test_telling_a_partner_is_recorded_once_with_who_when_how_and_in_writing(
         alert = Alert(dedupe_key="t", kind="partner_task", case_id=case_id, partner=PARTNER)
         session.add(alert)
         session.flush()
-        first = partners.open_partner_task(session, case_id, PARTNER, "risk.suicide", now,
-                                           automatic=False)  # fmt: skip
+        first = partners.open_partner_task(
+            session, case_id, PARTNER, "risk.suicide", now, automatic=False
+        )
         assert first is not None
         first.alert_id = alert.id
-        again = partners.open_partner_task(session, case_id, PARTNER, "risk.suicide", now,
-                                           automatic=False)  # fmt: skip
+        again = partners.open_partner_task(
+            session, case_id, PARTNER, "risk.suicide", now, automatic=False
+        )
         assert again is None  # one task per case and partner, however many messages
         task_id = first.id
-    told = partners.Told(by_whom="lead", told_whom="K. at the duty desk", how="phone",
-                         at=now - timedelta(minutes=10), confirmed_in_writing=False)  # fmt: skip
+    told = partners.Told(
+        by_whom="lead",
+        told_whom="K. at the duty desk",
+        how="phone",
+        at=now - timedelta(minutes=10),
+        confirmed_in_writing=False,
+    )
 
     def tell(role: str, how: partners.Told = told) -> None:
         with session_scope(engine) as session:
-            partners.record_told(session, case_id, task_id, how, user_id=people[role],  # type: ignore[arg-type]
-                                 role=role, now=now)  # fmt: skip
+            keeper = Keeper(people[role], role, now)
+            partners.record_told(session, case_id, task_id, how, keeper)  # type: ignore[arg-type]
 
     with pytest.raises(Refused, match="Only the safeguarding lead and deputy"):
         tell("moderator")
@@ -259,26 +302,30 @@ def test_telling_a_partner_is_recorded_once_with_who_when_how_and_in_writing(
     tell(DEPUTY)
     with pytest.raises(NotNow, match="already recorded as done"):
         tell(LEAD)
+    deputy = Keeper(people[DEPUTY], DEPUTY, now)
     with session_scope(engine) as session:
-        partners.record_confirmed(session, case_id, task_id, by_whom="deputy", at=now,  # type: ignore[arg-type]
-                                  user_id=people[DEPUTY], role=DEPUTY, now=now)  # fmt: skip
+        partners.record_confirmed(session, case_id, task_id, "deputy", now, deputy)  # type: ignore[arg-type]
     with pytest.raises(NotNow, match="no telling"):
         with session_scope(engine) as session:
-            partners.record_confirmed(session, case_id, task_id, by_whom="deputy", at=now,  # type: ignore[arg-type]
-                                      user_id=people[DEPUTY], role=DEPUTY, now=now)  # fmt: skip
+            partners.record_confirmed(session, case_id, task_id, "deputy", now, deputy)  # type: ignore[arg-type]
     with Session(engine) as session:
         phoned, wrote = record.entries_of(session, case_id)
         task = session.get(PartnerTask, task_id)
         acknowledged = session.get(Alert, alert.id)
     assert (phoned.kind, phoned.basis, phoned.partner, phoned.how) == (
-        "action", "fact", PARTNER, "phone",
-    )  # fmt: skip
+        "action",
+        "fact",
+        PARTNER,
+        "phone",
+    )
     assert (phoned.by_whom, phoned.told_whom) == ("lead", "K. at the duty desk")
     assert phoned.happened_at == told.at and phoned.confirmed_in_writing is False
     assert (wrote.confirmed_in_writing, wrote.confirmed_at) == (True, now)
     assert task is not None and (task.status, task.entry_id, task.done_by) == (
-        "told", phoned.id, people[DEPUTY],
-    )  # fmt: skip
+        "told",
+        phoned.id,
+        people[DEPUTY],
+    )
     assert task.confirmed_at == now
     assert acknowledged is not None and acknowledged.acknowledged_by == people[DEPUTY]
 
@@ -300,12 +347,14 @@ def test_support_and_introductions_stay_closed_on_a_safeguarding_case_until_open
         assert not record.support_open(session, session.get(Case, safeguarding))  # type: ignore[arg-type]
     with pytest.raises(Refused):
         with session_scope(engine) as session:
-            record.open_support(session, safeguarding, user_id=people["moderator"],
-                                role="moderator", now=utcnow())  # fmt: skip
+            record.open_support(
+                session, safeguarding, Keeper(people["moderator"], "moderator", utcnow())
+            )
     for expected in (True, False):  # the second time changes nothing
         with session_scope(engine) as session:
-            opened = record.open_support(session, safeguarding, user_id=people[LEAD], role=LEAD,
-                                         now=utcnow())  # fmt: skip
+            opened = record.open_support(
+                session, safeguarding, Keeper(people[LEAD], LEAD, utcnow())
+            )
         assert opened is expected
     with Session(engine) as session:
         assert record.support_open(session, session.get(Case, safeguarding))  # type: ignore[arg-type]

@@ -100,16 +100,21 @@ def upgrade() -> None:
     _make_entries_append_only()
 
 
+def _sealed(same: str, equals: str, prefix: str) -> str:
+    """Each encrypted column unchanged, blanked on erasure, or re-sealed (in one dialect)."""
+    return " AND ".join(
+        f"({same.format(c=c)} OR NEW.{c} {equals} '{REMOVED_TEXT}' "
+        f"OR {prefix.format(c=c, n=len(MARKER))} {equals} '{MARKER}')"
+        for c in SEALED
+    )
+
+
 def _make_entries_append_only() -> None:
     # The record is evidence a court or a serious case review may read: the database itself
     # refuses to delete an entry or change what it says. The only updates are re-sealing an
     # encrypted column with a new key, and blanking one on an erasure request.
     if op.get_bind().dialect.name == "postgresql":
-        sealed = " AND ".join(
-            f"(NEW.{c} IS NOT DISTINCT FROM OLD.{c} OR NEW.{c} = '{REMOVED_TEXT}' "
-            f"OR left(NEW.{c}, {len(MARKER)}) = '{MARKER}')"
-            for c in SEALED
-        )
+        sealed = _sealed("NEW.{c} IS NOT DISTINCT FROM OLD.{c}", "=", "left(NEW.{c}, {n})")
         others = " - ".join(f"'{c}'" for c in SEALED)
         op.execute(
             "CREATE FUNCTION haven_record_entries_append_only() RETURNS trigger AS $$ "
@@ -126,11 +131,8 @@ def _make_entries_append_only() -> None:
             "FOR EACH ROW EXECUTE FUNCTION haven_record_entries_append_only()"
         )
         return
-    sealed = " AND ".join(
-        f"(NEW.{c} IS OLD.{c} OR NEW.{c} IS '{REMOVED_TEXT}' "
-        f"OR substr(NEW.{c}, 1, {len(MARKER)}) IS '{MARKER}')"
-        for c in SEALED
-    )
+    # IS, not =: a NULL must never make SQLite's WHEN clause let an update through.
+    sealed = _sealed("NEW.{c} IS OLD.{c}", "IS", "substr(NEW.{c}, 1, {n})")
     unchanged = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in KEPT)
     op.execute(
         "CREATE TRIGGER record_entries_no_update BEFORE UPDATE ON safeguarding_record_entries "

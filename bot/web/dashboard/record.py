@@ -9,6 +9,7 @@ the safeguarding lead and deputy reach any of it: anyone else is refused, and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from sqlmodel import Session, select
 from bot.audit import record as audit
 from bot.cases import partners
 from bot.cases import record as safeguarding
-from bot.cases.record import NewEntry, Refused
+from bot.cases.record import Keeper, NewEntry, Refused
 from bot.db import session_scope
 from bot.models import AuditEntry, Case, User, utcnow
 from bot.models.record import PartnerTask, RecordEntry
@@ -186,11 +187,23 @@ def _form(name: str) -> str:
     return (request.form.get(name) or "").strip()
 
 
+def _take(case_id: int, step: Callable[[Session, Keeper], str], anchor: str) -> ResponseReturnValue:
+    """Take one step on the record in a transaction; a refusal changes nothing and says why."""
+    _keeper(case_id)
+    keeper = Keeper(user_id=current_user.id, role=current_user.role, now=utcnow())
+    try:
+        with session_scope(engine()) as db:
+            done = step(db, keeper)
+    except Refused as refused:
+        return _refused(case_id, refused)
+    flash(done, "info")
+    return _back(case_id, anchor)
+
+
 @bp.post("/cases/<int:case_id>/record/entries")
 @login_required
 def add_entry(case_id: int) -> ResponseReturnValue:
-    _keeper(case_id)
-    try:
+    def step(db: Session, keeper: Keeper) -> str:
         entry = NewEntry(
             kind=_form("kind"),
             basis=_form("basis"),
@@ -201,52 +214,40 @@ def add_entry(case_id: int) -> ResponseReturnValue:
             reason=_form("reason"),
             decision=_form("decision") or None,
         )
-        with session_scope(engine()) as db:
-            added = safeguarding.add_entry(
-                db, case_id, entry, user_id=current_user.id, role=current_user.role, now=utcnow()
-            )
-            label = safeguarding.KIND_LABELS[added.kind].lower()
-            done = f"Added to the record as an addendum: the {label}." if added.addendum else (
-                f"Added to the record: the {label}."
-            )  # fmt: skip
-    except Refused as refused:
-        return _refused(case_id, refused)
-    flash(done, "info")
-    return _back(case_id)
+        added = safeguarding.add_entry(db, case_id, entry, keeper)
+        label = safeguarding.KIND_LABELS[added.kind].lower()
+        addendum = " as an addendum" if added.addendum else ""
+        return f"Added to the record{addendum}: the {label}."
+
+    return _take(case_id, step, "record-title")
 
 
 @bp.post("/cases/<int:case_id>/record/sign-off")
 @login_required
 def sign_off(case_id: int) -> ResponseReturnValue:
-    _keeper(case_id)
-    try:
+    def step(db: Session, keeper: Keeper) -> str:
         if request.form.get("complete") != "yes":
             raise Refused("Confirm that you have read the whole record and it is complete.")
-        with session_scope(engine()) as db:
-            safeguarding.sign_off(db, case_id, _form("summary"), user_id=current_user.id,
-                                  role=current_user.role, now=utcnow())  # fmt: skip
-    except Refused as refused:
-        return _refused(case_id, refused)
-    flash("The record is signed off. Anything added from now on is an addendum.", "info")
-    return _back(case_id)
+        safeguarding.sign_off(db, case_id, _form("summary"), keeper)
+        return "The record is signed off. Anything added from now on is an addendum."
+
+    return _take(case_id, step, "record-title")
 
 
 @bp.post("/cases/<int:case_id>/record/support")
 @login_required
 def open_support(case_id: int) -> ResponseReturnValue:
-    _keeper(case_id)
-    with session_scope(engine()) as db:
-        safeguarding.open_support(db, case_id, user_id=current_user.id, role=current_user.role,
-                                  now=utcnow())  # fmt: skip
-    flash("Support and introductions are open on this case.", "info")
-    return _back(case_id, "matches-title")
+    def step(db: Session, keeper: Keeper) -> str:
+        safeguarding.open_support(db, case_id, keeper)
+        return "Support and introductions are open on this case."
+
+    return _take(case_id, step, "matches-title")
 
 
 @bp.post("/cases/<int:case_id>/record/partners/<int:task_id>/told")
 @login_required
 def partner_told(case_id: int, task_id: int) -> ResponseReturnValue:
-    _keeper(case_id)
-    try:
+    def step(db: Session, keeper: Keeper) -> str:
         confirmed = _form("confirmed")
         if confirmed not in ("yes", "no"):
             raise Refused("Say whether it has been confirmed in writing.")
@@ -258,47 +259,31 @@ def partner_told(case_id: int, task_id: int) -> ResponseReturnValue:
             confirmed_in_writing=confirmed == "yes",
             confirmed_at=_when("confirmed_at", default_now=False),
         )
-        with session_scope(engine()) as db:
-            entry = partners.record_told(db, case_id, task_id, told, user_id=current_user.id,
-                                         role=current_user.role, now=utcnow())  # fmt: skip
-            done = f"On the record: {entry.partner} told."
-    except Refused as refused:
-        return _refused(case_id, refused)
-    flash(done, "info")
-    return _back(case_id, f"partner-task-{task_id}")
+        entry = partners.record_told(db, case_id, task_id, told, keeper)
+        return f"On the record: {entry.partner} told."
+
+    return _take(case_id, step, f"partner-task-{task_id}")
 
 
 @bp.post("/cases/<int:case_id>/record/partners/<int:task_id>/confirmed")
 @login_required
 def partner_confirmed(case_id: int, task_id: int) -> ResponseReturnValue:
-    _keeper(case_id)
-    try:
-        with session_scope(engine()) as db:
-            entry = partners.record_confirmed(
-                db, case_id, task_id, by_whom=_form("by_whom"), at=_when("at"),  # type: ignore[arg-type]
-                user_id=current_user.id, role=current_user.role, now=utcnow(),
-            )  # fmt: skip
-            done = f"On the record: confirmed in writing to {entry.partner}."
-    except Refused as refused:
-        return _refused(case_id, refused)
-    flash(done, "info")
-    return _back(case_id, f"partner-task-{task_id}")
+    def step(db: Session, keeper: Keeper) -> str:
+        at = _when("at")
+        entry = partners.record_confirmed(db, case_id, task_id, _form("by_whom"), at, keeper)  # type: ignore[arg-type]
+        return f"On the record: confirmed in writing to {entry.partner}."
+
+    return _take(case_id, step, f"partner-task-{task_id}")
 
 
 @bp.post("/cases/<int:case_id>/record/partners/<int:task_id>/not-told")
 @login_required
 def partner_not_told(case_id: int, task_id: int) -> ResponseReturnValue:
-    _keeper(case_id)
-    try:
-        with session_scope(engine()) as db:
-            entry = partners.record_not_told(db, case_id, task_id, _form("reason"),
-                                             user_id=current_user.id, role=current_user.role,
-                                             now=utcnow())  # fmt: skip
-            done = f"On the record: the decision not to tell {entry.partner}, and why."
-    except Refused as refused:
-        return _refused(case_id, refused)
-    flash(done, "info")
-    return _back(case_id, f"partner-task-{task_id}")
+    def step(db: Session, keeper: Keeper) -> str:
+        entry = partners.record_not_told(db, case_id, task_id, _form("reason"), keeper)
+        return f"On the record: the decision not to tell {entry.partner}, and why."
+
+    return _take(case_id, step, f"partner-task-{task_id}")
 
 
 @bp.get("/cases/<int:case_id>/record/print")
