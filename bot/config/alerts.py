@@ -140,6 +140,9 @@ class Partner(Section):
     account_ids: tuple[str, ...] = ()
     categories: tuple[str, ...] = ("risk",)
     summary_at: time = time(16, 0)
+    # Off: the safeguarding lead tells the key contact and records it (a task on the case).
+    # On: Haven also sends them a content-free notice at once and the written summary.
+    send_automatically: bool = False
 
     @field_validator("author_ids", "account_ids", mode="before")
     @classmethod

@@ -35,6 +35,7 @@ from bot.models.moderation import (
     User,
 )
 from bot.models.privacy import DataDeletionRequest, PrivacyHold, PrivacyRemoval
+from bot.models.record import PartnerTask, RecordEntry, SafeguardingRecord
 
 # The schema of every table above (SQLModel keeps one registry for all of them).
 metadata = SQLModel.metadata
@@ -68,10 +69,13 @@ __all__ = [
     "Item",
     "LoginAttempt",
     "OutboundAction",
+    "PartnerTask",
     "PersonMark",
     "PrivacyHold",
     "PrivacyRemoval",
+    "RecordEntry",
     "ReplyDraft",
+    "SafeguardingRecord",
     "SupportResource",
     "User",
     "metadata",

@@ -21,6 +21,7 @@ ALERT_KINDS = (
     "escalation",  # one step of a safeguarding escalation (level 0, then each re-escalation)
     "partner",  # a partner agency's key contact, about one of their people
     "partner_summary",  # the same-day written summary for a partner agency
+    "partner_task",  # the lead is to tell a partner agency today (bot/cases/partners.py)
     "account_paused",  # Meta refused a page's token: sending on it is paused
     "reply_deadline",  # a private reply's 7-day window closes within a day
     "digest",  # the weekly digest for the person responsible for content

@@ -23,8 +23,9 @@ from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.cases.access import audience, case_of_draft
+from bot.cases.partners import open_partner_task
 from bot.config import HavenConfig
-from bot.config.alerts import Alerts, CategoryRoute
+from bot.config.alerts import Alerts, CategoryRoute, Partner
 from bot.models import SAFEGUARDING_ROLES, Case, Item, ReplyDraft, utcnow
 from bot.models.alerts import Alert
 from bot.notify.escalation import open_or_join_escalation
@@ -126,9 +127,10 @@ def _finding_alert(
 def _partner_alerts(
     session: Session, alerts: Alerts, about: _About, findings: Sequence[Finding]
 ) -> list[Alert]:
-    """Tell a partner agency's key contact when the person is one of theirs (policy 004)."""
+    """When the person is one of a partner agency's, the lead is given a task to tell their key
+    contact the same day (policy 004); Haven tells them itself only where config.yaml says so."""
     item, case = about.item, about.case
-    raised = []
+    raised: list[Alert | None] = []
     for partner in alerts.partners:
         member = (item.author_id is not None and item.author_id in partner.author_ids) or (
             item.account_id in partner.account_ids
@@ -142,19 +144,44 @@ def _partner_alerts(
         ]
         if not relevant:
             continue
-        subject = f"case:{case.id}" if case else f"item:{item.id}"
-        alert = _item_alert(
-            session,
-            about,
-            f"partner:{partner.name}:{subject}",
-            "partner",
-            _most_severe(relevant),
-            sorted(SAFEGUARDING_ROLES),
-            partner=partner.name,
-        )
-        if alert is not None:
-            raised.append(alert)
-    return raised
+        worst = _most_severe(relevant)
+        raised.append(_partner_task(session, about, partner, worst))
+        # Haven tells the partner itself only where the charity turned it on (policy 004:
+        # a person does it, the same day, and confirms it in writing).
+        if partner.send_automatically:
+            subject = f"case:{case.id}" if case else f"item:{item.id}"
+            raised.append(
+                _item_alert(
+                    session,
+                    about,
+                    f"partner:{partner.name}:{subject}",
+                    "partner",
+                    worst,
+                    sorted(SAFEGUARDING_ROLES),
+                    partner=partner.name,
+                )  # fmt: skip
+            )
+    return [alert for alert in raised if alert is not None]
+
+
+def _partner_task(
+    session: Session, about: _About, partner: Partner, worst: Finding
+) -> Alert | None:
+    """A task on the case for the lead to tell the partner, and an alert saying so."""
+    case = about.case
+    if case is None:
+        log.warning("partner %s: item %s has no case for the task", partner.name, about.item.id)
+        return None
+    task = open_partner_task(session, case.id, partner.name, worst.category, about.now,
+                             automatic=partner.send_automatically)  # fmt: skip
+    if task is None:
+        return None
+    alert = _item_alert(session, about, f"partner-task:{partner.name}:case:{case.id}",
+                        "partner_task", worst, sorted(SAFEGUARDING_ROLES),
+                        partner=partner.name)  # fmt: skip
+    task.alert_id = alert.id if alert else None
+    session.add(task)
+    return alert
 
 
 def _item_alert(

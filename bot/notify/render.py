@@ -69,6 +69,16 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
             "This message deliberately contains no personal details.",
         ]
         return _done(alert, subject, lines, None, None, config)
+    if alert.kind == "partner_task":
+        subject = f"Haven: tell {alert.partner} today, {ref}"
+        lines = [
+            f"A safeguarding concern ({label}) on {ref} is about someone connected with "
+            f"{alert.partner}.",
+            "Our procedure: their key contact is told the same day, and it is confirmed in "
+            "writing. The case page has a draft to send and records who told them, when and how.",
+            f"Raised: {when}{hours}",
+        ]
+        return _done(alert, subject, lines, case_link, None, config)
     if alert.kind == "partner_summary":
         return _partner_summary(alert, config)
     if alert.kind == "digest":

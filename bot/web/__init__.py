@@ -24,6 +24,7 @@ from bot.web.dashboard import (
     people,
     privacy,
     queue,
+    record,
     rules,
     times,
 )
@@ -45,6 +46,7 @@ PAGES = (
     audit,
     directory,
     matches,
+    record,
     consent,
     privacy,
     meta_deletion,

@@ -5,8 +5,10 @@ Playwright never downloads a browser here: it drives /usr/bin/chromium.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,3 +35,51 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def sign_in(browser: Any, url: str, app: Any, name: str, key: str | None = None) -> Any:
+    """A new page signed in as `name` (with its second factor when it has a key)."""
+    import pyotp
+    from sqlmodel import select
+
+    from bot.db import session_scope
+    from bot.models import User
+    from tests.web.dashboard.support import PASSWORD
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{url}/")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if key is not None:
+        page.wait_for_url("**/login/code")
+        # Tests sign in anew within seconds; a real person's code is accepted once.
+        with session_scope(app.extensions["haven"].engine) as db:
+            db.exec(select(User).where(User.username == name)).one().totp_last_step = None
+        page.get_by_label("6-digit code").fill(pyotp.TOTP(key).now())
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{url}/")
+    return page
+
+
+def browser_or_skip() -> Iterator[Any]:
+    """A module's browser fixture: Chromium, or a skip (a failure in CI) without it."""
+    from tests.helpers import service_unavailable
+
+    if not Path(CHROMIUM).exists():
+        service_unavailable(f"Chromium at {CHROMIUM}")
+    with chromium() as browser:
+        yield browser
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """The app on a real local server (CSRF on, as in production); yields its address."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -122,5 +122,7 @@ def test_a_safeguarding_case_is_matched_by_the_lead_only(
     ):
         assert moderator.post(path, data=data).status_code == 403
     lead = as_role("safeguarding_lead")
+    # Closed on a safeguarding case until the lead opens it (tests/web/dashboard/test_record.py).
+    assert lead.post(f"/cases/{case_id}/record/support").status_code == 302
     lead.post(f"/cases/{case_id}/topics", data={"topics": ["domestic_abuse"]})
     assert "topic: domestic abuse" in lead.get(f"/cases/{case_id}").get_data(as_text=True)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.config.alerts import WEEKDAYS
 from bot.models.alerts import Alert, AlertDelivery, Escalation
+from bot.models.record import PartnerTask
 from bot.notify.delivery import deliver, route_alerts
 from bot.notify.digest import raise_partner_summaries, raise_weekly_digest
 from bot.notify.escalation import acknowledge
@@ -37,7 +38,40 @@ def _send_all(stack: AlertStack) -> None:
         assert deliver(stack.engine, stack.config, delivery.id, environ=stack.environ) == "sent"
 
 
-def test_a_partners_person_at_risk_tells_their_key_contact_then_confirms_in_writing(
+def test_by_default_the_lead_gets_a_task_to_tell_the_partner_and_haven_sends_them_nothing(
+    tmp_path: Path, smtp: SMTPServer, hook: WebhookReceiver
+) -> None:
+    partner = {"name": PARTNER, "email": ["duty@partner.example.org"], "author_ids": [AUTHOR_ID]}
+    stack, _queue = make_stack(tmp_path, alerts_config(smtp.port, hook.url, partners=[partner]))
+    try:
+        stack.comment(RISK_TEXT)  # one of the partner's people
+        stack.comment(RISK_TEXT, comment="7002")  # more from them: still one task
+        stack.comment(RISK_TEXT, comment="7003", author=OTHER_AUTHOR_ID)  # not theirs
+        assert stack.rows(Alert, Alert.kind == "partner") == []
+        (task,) = stack.rows(PartnerTask)
+        assert (task.partner, task.status, task.sent_automatically) == (PARTNER, "open", False)
+        (told,) = stack.rows(Alert, Alert.kind == "partner_task")
+        assert told.case_id == task.case_id and task.alert_id == told.id
+        assert set(told.roles) == {"safeguarding_lead", "safeguarding_deputy"}
+        _send_all(stack)
+        assert not [m for m in smtp.mails if "duty@partner.example.org" in m.rcpt_tos]
+        tasks = [m for m in smtp.mails if "tell " in m.subject]
+        assert sorted(r for m in tasks for r in m.rcpt_tos) == [
+            "deputy@example.org",
+            "lead@example.org",
+        ]
+        to_lead = tasks[0]
+        assert f"tell {PARTNER} today, case {task.case_id}" in to_lead.subject
+        assert "confirmed in writing" in to_lead.body
+        assert_content_free(to_lead.everything)
+        # Nothing automatic to confirm in writing: that is the lead's, on the record.
+        evening = datetime(2026, 3, 11, 18, 0, tzinfo=UTC)
+        assert raise_partner_summaries(stack.engine, stack.config, now=evening) == 0
+    finally:
+        stack.engine.dispose()
+
+
+def test_where_turned_on_haven_tells_the_key_contact_then_confirms_in_writing(
     tmp_path: Path, smtp: SMTPServer, hook: WebhookReceiver
 ) -> None:
     partner = {
@@ -45,6 +79,7 @@ def test_a_partners_person_at_risk_tells_their_key_contact_then_confirms_in_writ
         "email": ["duty@partner.example.org"],
         "author_ids": [int(AUTHOR_ID)],
         "summary_at": "16:00",
+        "send_automatically": True,
     }
     stack, _queue = make_stack(tmp_path, alerts_config(smtp.port, hook.url, partners=[partner]))
     try:
@@ -52,6 +87,9 @@ def test_a_partners_person_at_risk_tells_their_key_contact_then_confirms_in_writ
         stack.comment(RISK_TEXT, comment="7002", author=OTHER_AUTHOR_ID)  # not theirs
         (told,) = stack.rows(Alert, Alert.kind == "partner")
         assert told.partner == PARTNER and told.category == "risk.suicide"
+        # The lead still tells them the same day, as the notice says: the task is there too.
+        (task,) = stack.rows(PartnerTask)
+        assert task.case_id == told.case_id and task.sent_automatically
         _send_all(stack)
         to_partner = [m for m in smtp.mails if m.rcpt_tos == ["duty@partner.example.org"]]
         assert len(to_partner) == 1
@@ -103,6 +141,7 @@ def test_a_partner_run_page_makes_everyone_on_it_theirs(
         "email": ["duty@partner.example.org"],
         "account_ids": [PAGE_ID],
         "categories": ["risk", "pii.phone"],
+        "send_automatically": True,
     }
     stack, _queue = make_stack(tmp_path, alerts_config(smtp.port, hook.url, partners=[partner]))
     try:

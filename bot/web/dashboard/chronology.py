@@ -37,6 +37,15 @@ AUDIT_LABELS = {
     "draft.approved": "Approved a suggested reply",
     "draft.rejected": "Rejected a suggested reply",
     "draft.deadline_warning": "Warned: a private reply's 7-day window closes within a day",
+    "record.entry_added": "Added to the safeguarding record",
+    "record.signed_off": "Signed off the safeguarding record",
+    "record.exported": "Prepared a printable copy of the safeguarding record",
+    "record.refused": "Was refused the safeguarding record",
+    "record.support_opened": "Opened support and introductions",
+    "partner.task_opened": "A partner agency is to be told today",
+    "partner.told": "Recorded that the partner agency was told",
+    "partner.confirmed_in_writing": "Recorded the written confirmation to the partner agency",
+    "partner.not_told": "Decided not to tell the partner agency",
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bot.audit import record
+from bot.cases.record import support_open
 from bot.db import session_scope
 from bot.directory import introductions as intro_steps
 from bot.directory.introductions import Refused
@@ -124,7 +125,9 @@ def _step(case_id: int, take: Callable[[Session], str]) -> ResponseReturnValue:
     """Settle the case (committed on its own), then take the step; Refused becomes a message."""
     _caseworker()
     with session_scope(engine()) as db:
-        check_case_access(db, case_id) or abort(404)
+        case = check_case_access(db, case_id) or abort(404)
+        if not support_open(db, case):
+            abort(403)  # closed on a safeguarding case until the lead opens it
         intro_steps.settle_case(db, case_id, actor_id=current_user.id)
     try:
         with session_scope(engine()) as db:

@@ -13,9 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from bot.cases.partners import open_partner_task
 from bot.db import session_scope
 from bot.directory.introductions import propose
-from bot.models import ReplyDraft
+from bot.models import ReplyDraft, utcnow
 from bot.models.directory import SupportResource
 from tests.web.dashboard.support import HELP, RISK, case_of, comment
 
@@ -31,6 +32,13 @@ PERSON_FORM = {"platform": "facebook", "user_id": "6000000000000042"}
 NOTE_FORM = {"initials": "JW", "noted_on": "2026-05-01", "support_type": "check-in"}
 END_FORM = {"status": "cancelled", "reason": "r"}
 DIRECTORY_FORM = {"kind": "group", "name": "G.", "topics": "send", "contact_route": "via staff"}
+RECORD_FORM = {"kind": "action", "basis": "fact", "text": "Rang back"}
+TOLD_FORM = {"by_whom": "JW", "told_whom": "duty desk", "how": "phone", "confirmed": "no"}
+LEADS_SEE = {"safeguarding_lead": 200, "safeguarding_deputy": 200}
+NO_RECORD = {"safeguarding_lead": 404, "safeguarding_deputy": 404}
+ONCE = {"safeguarding_deputy": 409}
+# Not yet complete (409) for the lead; the deputy may not sign off (400, with the reason).
+SIGN_OFF = SAFEGUARDING_ONLY | {"safeguarding_lead": 409, "safeguarding_deputy": 400}
 
 # (method, path, form, expected by role); {support}, {sg} and the rest are filled in below.
 MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
@@ -88,6 +96,9 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
     ("POST", "/directory/{resource}/edit", DIRECTORY_FORM, ADMIN_ONLY),
     ("POST", "/directory/{resource}/active", {"active": "1"}, ADMIN_ONLY),
     ("POST", "/cases/{support}/topics", {"topics": "kinship_care"}, DONE),
+    # Closed on a safeguarding case until the lead or deputy opens it (tests/web/dashboard/
+    # test_record.py); the first of them to ask opens it here.
+    ("POST", "/cases/{sg}/record/support", {}, SAFEGUARDING_ONLY),
     ("POST", "/cases/{sg}/topics", {"topics": "kinship_care"}, SAFEGUARDING_ONLY),
     ("POST", "/cases/{support}/introductions", {"resource_id": "1"}, DONE),
     ("POST", "/cases/{sg}/introductions", {"resource_id": "1"}, SAFEGUARDING_ONLY),
@@ -97,8 +108,19 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
     ("POST", "/introductions/{sg_intro}/introduce", {}, SAFEGUARDING_ONLY),
     ("POST", "/introductions/{intro}/end", END_FORM, DONE),
     ("POST", "/introductions/{sg_intro}/end", END_FORM, SAFEGUARDING_ONLY),
+    # The safeguarding record (tests/cases/test_record.py): the lead and deputy only. Telling a
+    # partner is done once: the deputy, after the lead, is told it is done already (409).
+    ("POST", "/cases/{sg}/record/entries", RECORD_FORM, SAFEGUARDING_ONLY),
+    ("POST", "/cases/{sg}/record/sign-off", {"complete": "yes"}, SIGN_OFF),
+    ("GET", "/cases/{sg}/record/print?for=police", {}, SAFEGUARDING_ONLY | LEADS_SEE),
+    ("GET", "/cases/{support}/record/print?for=police", {}, SAFEGUARDING_ONLY | NO_RECORD),
+    ("POST", "/cases/{sg}/record/partners/{told}/told", TOLD_FORM, SAFEGUARDING_ONLY | ONCE),
+    ("POST", "/cases/{sg}/record/partners/{told}/confirmed", {"by_whom": "JW"},
+     SAFEGUARDING_ONLY | ONCE),
+    ("POST", "/cases/{sg}/record/partners/{not_told}/not-told", {"reason": "r"},
+     SAFEGUARDING_ONLY | ONCE),
     ("POST", "/logout", {}, DONE),
-]
+]  # fmt: skip
 # Routes that are not the dashboard's, or not behind a sign-in.
 ELSEWHERE = ("/static", "/webhooks", "/healthz", "/login", "/alerts", "/a/", "/meta/")
 
@@ -115,7 +137,11 @@ def ids(app: Flask) -> dict[str, str]:
         db.add(SupportResource(kind="group", name="G.", topics=["send"], contact_route="x"))
         db.flush()
         intros = [propose(db, case, 1, actor_id=None).id for case in (support, sg)]
+        tasks = [open_partner_task(db, sg, name, "risk.suicide", utcnow(), automatic=False).id
+                 for name in ("Told partner", "Untold partner")]  # type: ignore[union-attr]  # fmt: skip
     return {
+        "told": str(tasks[0]),
+        "not_told": str(tasks[1]),
         "resource": "1",
         "intro": str(intros[0]),
         "sg_intro": str(intros[1]),
@@ -151,7 +177,8 @@ def test_every_route_answers_every_role_as_the_table_says(
 def test_the_table_covers_every_dashboard_route(app: Flask) -> None:
     adapter = app.url_map.bind("localhost")
     filler = dict.fromkeys(("support", "sg", "support_item", "sg_item", "support_draft",
-                            "sg_draft", "resource", "intro", "sg_intro"), "1")  # fmt: skip
+                            "sg_draft", "resource", "intro", "sg_intro", "told", "not_told"),
+                           "1")  # fmt: skip
     filler["helper"] = "6000"
     covered = {
         (adapter.match(path.format(**filler).split("?")[0], method=method)[0], method)
