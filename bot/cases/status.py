@@ -92,6 +92,38 @@ def apply_status(
     return event
 
 
+def assign(
+    db: Session,
+    case: Case,
+    assignee_id: int | None,
+    now: datetime,
+    *,
+    actor_id: int | None,
+    reason: str | None = None,
+) -> CaseEvent:
+    """Give the case to someone (None: nobody); `actor_id` None is Haven itself (the rota).
+
+    The caller has checked `may_hold`.
+    """
+    case.assignee_id, case.updated_at = assignee_id, now
+    db.add(case)
+    event = CaseEvent(
+        case_id=case.id,  # type: ignore[arg-type]
+        at=now,
+        actor_id=actor_id,
+        kind="assign",
+        assignee_id=assignee_id,
+        text=reason,
+    )
+    db.add(event)
+    db.flush()
+    actor = f"user:{actor_id}" if actor_id is not None else "system"
+    record(db, actor, "case.assigned", "case", case.id, assignee_id=assignee_id, event_id=event.id)
+    if actor_id is not None:
+        mark_first_action(db, item_ids(db, case.id), now)  # type: ignore[arg-type]
+    return event
+
+
 def item_ids(db: Session, case_id: int) -> list[int]:
     return list(db.exec(select(Item.id).where(Item.case_id == case_id)).all())  # type: ignore[arg-type]
 
