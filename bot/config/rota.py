@@ -24,8 +24,8 @@ NAME = Field(default=None, min_length=1, max_length=80)
 class Shift(Section):
     """On these days, from `from` to `to`: this lead and this deputy.
 
-    A shift whose `to` is at or before its `from` runs past midnight into the next day, so
-    `from: "00:00", to: "00:00"` is the whole day. Either person may be left out, to keep the
+    A shift whose `to` is before its `from` runs past midnight into the next day; one whose
+    `to` is its `from` lasts 24 hours. Either person may be left out, to keep the
     leads' and deputies' rotas apart; for each, the first shift that names someone counts.
     """
 

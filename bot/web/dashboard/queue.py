@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from bot.db import session_scope
 from bot.models import Case, Finding, Item, utcnow
+from bot.models.alerts import Escalation
 from bot.models.dashboard import PersonMark
 from bot.notify.alerts import overnight_first
 from bot.notify.duty import on_duty
@@ -76,7 +77,10 @@ def _queue_ranks():  # type: ignore[no-untyped-def]
             Item.reviewed_at.is_(None),
         )
     )
-    escalated = select(Item.id.label("item_id"), literal(ESCALATED_RANK).label("rank")).where(
+    # Still paging (nobody has acknowledged yet) before what a lead has already taken on.
+    paging = exists().where(Escalation.case_id == Item.case_id, Escalation.status == "open")
+    rank = sql_case((paging, ESCALATED_RANK + 1), else_=ESCALATED_RANK)
+    escalated = select(Item.id.label("item_id"), rank.label("rank")).where(
         # Few cases are escalated at once: start from them (the status index), then their items.
         Item.case_id.in_(select(Case.id).where(Case.status == "escalated")),
         Item.from_page.is_(False),
@@ -126,7 +130,7 @@ def _reviewed_ids(db: Session, before: tuple[datetime, int] | None, size: int) -
 
 
 def _on_duty_now() -> str | None:
-    """"sam (safeguarding lead), alex (deputy)" from the rota; None when there is no rota."""
+    """ "sam (safeguarding lead), alex (deputy)" from the rota; None when there is no rota."""
     config = haven().settings.config
     if not config.alerts.rota.shifts:
         return None
