@@ -68,18 +68,8 @@ def apply_status(
             .values(reviewed_at=now, reviewed_by=actor_id)
         )
     db.add(case)
-    event = CaseEvent(
-        case_id=case.id,  # type: ignore[arg-type]
-        at=now,
-        actor_id=actor_id,
-        kind="status",
-        from_status=previous,
-        to_status=target,
-        outcome=outcome,
-        text=reason,
-    )
-    db.add(event)
-    db.flush()
+    event = _event(db, case, now, actor_id, "status", reason,
+                   from_status=previous, to_status=target, outcome=outcome)  # fmt: skip
     record(db, actor, "case.status_changed", "case", case.id, **{
         "from": previous, "to": target, "event_id": event.id, "outcome": outcome})  # fmt: skip
     if target == "escalated":
@@ -107,20 +97,27 @@ def assign(
     """
     case.assignee_id, case.updated_at = assignee_id, now
     db.add(case)
-    event = CaseEvent(
-        case_id=case.id,  # type: ignore[arg-type]
-        at=now,
-        actor_id=actor_id,
-        kind="assign",
-        assignee_id=assignee_id,
-        text=reason,
-    )
-    db.add(event)
-    db.flush()
+    event = _event(db, case, now, actor_id, "assign", reason, assignee_id=assignee_id)
     actor = f"user:{actor_id}" if actor_id is not None else "system"
     record(db, actor, "case.assigned", "case", case.id, assignee_id=assignee_id, event_id=event.id)
     if actor_id is not None:
         mark_first_action(db, item_ids(db, case.id), now)  # type: ignore[arg-type]
+    return event
+
+
+def _event(
+    db: Session,
+    case: Case,
+    now: datetime,
+    actor_id: int | None,
+    kind: str,
+    text: str | None,
+    **fields: object,
+) -> CaseEvent:
+    """A case_events row (append-only), flushed so its id can go on the audit entry."""
+    event = CaseEvent(case_id=case.id, at=now, actor_id=actor_id, kind=kind, text=text, **fields)  # type: ignore[arg-type]
+    db.add(event)
+    db.flush()
     return event
 
 

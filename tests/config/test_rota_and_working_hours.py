@@ -42,6 +42,12 @@ ROTA = Rota.model_validate(
 )  # fmt: skip
 
 
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _london(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(LONDON))
 
@@ -131,8 +137,7 @@ def test_check_config_notes_say_who_is_paged_when_the_rota_cannot_say() -> None:
     ],
 )
 def test_mistakes_in_the_rota_are_named(tmp_path: Path, rota: str, message: str) -> None:
-    path = tmp_path / "config.yaml"
-    path.write_text(f"alerts:\n  rota:\n    {rota}\n", encoding="utf-8")
+    path = _write(tmp_path, f"alerts:\n  rota:\n    {rota}\n")
     with pytest.raises(ConfigError, match=message) as raised:
         load_settings(path, environ_for_tests(tmp_path))
     assert "alerts.rota" in str(raised.value)
@@ -172,16 +177,11 @@ def test_bank_holidays_count_for_response_times_as_for_alerts() -> None:
 
 
 def test_one_working_hours_section_serves_alerts_and_response_times(tmp_path: Path) -> None:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        "working_hours: {days: [mon, tue], opens: '08:00', closes: '16:00',"
-        " bank_holidays: [2026-12-28]}\n",
-        encoding="utf-8",
-    )
-    config = load_settings(path, environ_for_tests(tmp_path)).config
+    text = "working_hours: {days: [mon, tue], opens: '08:00', closes: '16:00', bank_holidays: []}"
+    config = load_settings(_write(tmp_path, text), environ_for_tests(tmp_path)).config
     assert config.working_hours.opens.hour == 8 and config.working_hours.days == ("mon", "tue")
     assert config.notices == ()
-    path.write_text("working_hours: {opens: '17:00', closes: '09:00'}\n", encoding="utf-8")
+    path = _write(tmp_path, "working_hours: {opens: '17:00', closes: '09:00'}\n")
     with pytest.raises(ConfigError, match=r"config.yaml:1: working_hours: .*closes must be after"):
         load_settings(path, environ_for_tests(tmp_path))
 
@@ -198,8 +198,7 @@ alerts:
 
 
 def test_the_old_keys_still_read_with_a_clear_notice(tmp_path: Path) -> None:
-    path = tmp_path / "config.yaml"
-    path.write_text(OLD_KEYS, encoding="utf-8")
+    path = _write(tmp_path, OLD_KEYS)
     config = load_settings(path, environ_for_tests(tmp_path)).config
     hours = config.working_hours
     # alerts.office_hours wins where the two disagree: it is what a person at risk is told.

@@ -38,6 +38,7 @@ from bot.web.dashboard.base import (
     MAX_TEXT,
     SEVERITY_RANK,
     actor,
+    can_see_safeguarding,
     check_case_access,
     engine,
     haven,
@@ -94,7 +95,7 @@ def change_status(case_id: int) -> ResponseReturnValue:
             )  # fmt: skip
     if target == "escalated":
         dispatch_soon(haven().enqueuer, alert_id)
-        if not current_user.can_see_safeguarding:
+        if not can_see_safeguarding():
             flash(ESCALATED, "info")
             return redirect(url_for("dashboard.queue"))
     flash(f"Case #{case_id} is now {status_label(target)}.", "info")
@@ -112,7 +113,7 @@ def _escalate(db: Session, case: Case, reason: str) -> int | None:
 @login_required
 def acknowledge_from_case(case_id: int) -> ResponseReturnValue:
     """ "I'm dealing with this", from the case page: the open escalation stops paging."""
-    if not current_user.can_see_safeguarding:
+    if not can_see_safeguarding():
         abort(403)  # only the lead and deputy acknowledge, as from the alert or the inbox
     with session_scope(engine()) as db:
         check_case_access(db, case_id) or abort(404)
