@@ -133,7 +133,7 @@ def rota_notes(alerts: Alerts) -> list[str]:
     on_shift = {n for s in rota.shifts for n in (s.lead, s.deputy) if n}
     named = sorted(on_shift | {c.by for c in rota.cover if c.by})
     notes += [
-        f"rota: {name} has no contacts in alerts.people; pages for them go to their role's"
+        f"rota: {name} has no contacts in alerts.people; their pages go to alerts.roles"
         for name in named
         if not alerts.reachable(alerts.people.get(name))
     ]

@@ -116,7 +116,7 @@ def test_check_config_notes_say_who_is_paged_when_the_rota_cannot_say() -> None:
     notes = rota_notes(alerts)
     gap = "rota: no safeguarding lead from mon 17:00 to mon 09:00; every one in that role is"
     assert f"{gap} paged then" in notes
-    assert "rota: alex has no contacts in alerts.people; pages for them go to their role's" in notes
+    assert "rota: alex has no contacts in alerts.people; their pages go to alerts.roles" in notes
     assert "rota: cover for pat, who is on no shift" in notes
     assert not any("sam has no contacts" in n for n in notes)
     assert rota_notes(Alerts()) == [
