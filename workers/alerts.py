@@ -29,7 +29,7 @@ def dispatch_alerts() -> int:
 def escalate() -> int:
     """Re-escalate every escalation nobody has acknowledged in time."""
     ctx = current()
-    return step_escalations(ctx.engine, ctx.settings.config.alerts)
+    return step_escalations(ctx.engine, ctx.settings.config)
 
 
 def digest() -> int:

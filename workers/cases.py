@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.escalation import make_safeguarding
 from bot.cases.keys import open_key
 from bot.models import Case, Item, utcnow
 from rules import Finding
@@ -29,13 +30,12 @@ def attach_to_case(session: Session, item: Item, findings: Sequence[Finding]) ->
     case_type = "safeguarding" if escalate else specs[0].type
     case, created = _find_or_open(session, item, case_type, priority, severity)
     if not created:
-        if escalate and case.case_type != "safeguarding":
-            case.case_type = "safeguarding"
         case.severity = max(case.severity, severity, key=SEVERITY_ORDER.index)
         case.priority = max(case.priority, priority, key=PRIORITY_ORDER.index)
-    if escalate and case.status != "escalated":
-        case.status = "escalated"
-        record(session, "system", "case.escalated", "case", case.id, item_id=item.id)
+    if escalate:
+        # Walled off at once, before any reply is drafted; the paging and the assignment
+        # follow with the alerts (bot/notify/alerts.py calls escalate_case).
+        make_safeguarding(session, case, utcnow(), item_id=item.id)
     case.updated_at = utcnow()
     session.add(case)
     item.case_id = case.id

@@ -69,18 +69,8 @@ def apply_status(
             .values(reviewed_at=now, reviewed_by=actor_id)
         )
     db.add(case)
-    event = CaseEvent(
-        case_id=case.id,  # type: ignore[arg-type]
-        at=now,
-        actor_id=actor_id,
-        kind="status",
-        from_status=previous,
-        to_status=target,
-        outcome=outcome,
-        text=reason,
-    )
-    db.add(event)
-    db.flush()
+    event = _event(db, case, now, actor_id, "status", reason,
+                   from_status=previous, to_status=target, outcome=outcome)  # fmt: skip
     record(db, actor, "case.status_changed", "case", case.id, **{
         "from": previous, "to": target, "event_id": event.id, "outcome": outcome})  # fmt: skip
     if target == "escalated":
@@ -90,6 +80,45 @@ def apply_status(
         settle_case(db, case.id, actor_id=actor_id, now=now)  # type: ignore[arg-type]
         end_follow_up(db, case.id, "case closed", now)  # type: ignore[arg-type]
     mark_first_action(db, item_ids(db, case.id), now)  # type: ignore[arg-type]
+    return event
+
+
+def assign(
+    db: Session,
+    case: Case,
+    assignee_id: int | None,
+    now: datetime,
+    *,
+    actor_id: int | None,
+    reason: str | None = None,
+) -> CaseEvent:
+    """Give the case to someone (None: nobody); `actor_id` None is Haven itself (the rota).
+
+    The caller has checked `may_hold`.
+    """
+    case.assignee_id, case.updated_at = assignee_id, now
+    db.add(case)
+    event = _event(db, case, now, actor_id, "assign", reason, assignee_id=assignee_id)
+    actor = f"user:{actor_id}" if actor_id is not None else "system"
+    record(db, actor, "case.assigned", "case", case.id, assignee_id=assignee_id, event_id=event.id)
+    if actor_id is not None:
+        mark_first_action(db, item_ids(db, case.id), now)  # type: ignore[arg-type]
+    return event
+
+
+def _event(
+    db: Session,
+    case: Case,
+    now: datetime,
+    actor_id: int | None,
+    kind: str,
+    text: str | None,
+    **fields: object,
+) -> CaseEvent:
+    """A case_events row (append-only), flushed so its id can go on the audit entry."""
+    event = CaseEvent(case_id=case.id, at=now, actor_id=actor_id, kind=kind, text=text, **fields)  # type: ignore[arg-type]
+    db.add(event)
+    db.flush()
     return event
 
 

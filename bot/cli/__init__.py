@@ -119,6 +119,10 @@ def check_config(config_path: str | None) -> None:
         f"{settings.summary()}; {len(ruleset.rules)} rules; "
         f"semantic stage {semantic.reason}; {alerts.summary()}"
     )
+    from bot.notify.duty import rota_notes
+
+    for note in (*settings.config.notices, *rota_notes(alerts)):
+        click.echo(f"note: {note}")
 
 
 @main.command("init-db")

@@ -6,6 +6,7 @@ a key that looks like one is refused with its path named, so a token cannot be c
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets as secrets_module
 from collections.abc import Mapping
@@ -13,16 +14,29 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from bot.config.alerts import Alerts
 from bot.config.cases import Cases
 from bot.config.dashboard import Dashboard
+from bot.config.hours import WorkingHours, move_old_keys
 from bot.config.privacy import DataProtection
 from bot.config.section import Section as _Section
 from bot.crypto import ENV_NAME as KEYS_ENV
 from bot.crypto import parse_keys
 from rules import RulesConfig
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 DEFAULT_INSTANCE_PATH = "instance"
@@ -83,7 +97,22 @@ class HavenConfig(_Section):
     alerts: Alerts = Alerts()
     cases: Cases = Cases()
     data_protection: DataProtection = DataProtection()
+    working_hours: WorkingHours = WorkingHours()
     rules: RulesConfig = RulesConfig()
+    # What check-config and the processes' start say about the file (old keys read, ...).
+    _notices: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _old_keys(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> HavenConfig:
+        data, notices = move_old_keys(data)
+        config = handler(data)
+        config._notices = (*config._notices, *notices)
+        return config
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        return self._notices
 
 
 class Settings(BaseModel):
@@ -163,6 +192,8 @@ def load_settings(
         config = HavenConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(config_path), text)) from None
+    for notice in config.notices:
+        log.warning("%s: %s", config_path, notice)
     return _with_environment(config, str(config_path) if config_path.exists() else None, env)
 
 

@@ -8,17 +8,17 @@ because an address is missing.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bot.config.hours import Weekday
+from bot.config.rota import Rota
 from bot.config.section import Section
 from rules.model import CATEGORIES, TAXONOMY
 
 Role = Literal["admin", "moderator", "safeguarding_lead", "safeguarding_deputy"]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ENV_NAME = r"^[A-Z][A-Z0-9_]*$"
 CHANNEL_NAME = r"^[a-z][a-z0-9_-]{0,39}$"
 # "email" is the SMTP channel; every other channel name is one of `alerts.webhooks`.
@@ -105,12 +105,8 @@ DEFAULT_CRISIS_LINES = (
 
 
 class OfficeHours(Section):
-    """When staff are in; the timezone is `organisation.timezone`."""
+    """What is said out of hours. When staff are in is the `working_hours:` section."""
 
-    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
-    opens: time = time(9, 0)
-    closes: time = time(17, 0)
-    bank_holidays: tuple[date, ...] = ()
     # The reply template used for risk out of hours, then these are added to it.
     out_of_hours_template: str = "risk_out_of_hours"
     back_sentence: str = "Our team will be back {back}."
@@ -118,8 +114,6 @@ class OfficeHours(Section):
 
     @model_validator(mode="after")
     def _sensible(self) -> OfficeHours:
-        if self.closes <= self.opens:
-            raise ValueError("closes must be after opens")
         if "{back}" not in self.back_sentence:
             raise ValueError("back_sentence must contain {back}")
         return self
@@ -174,6 +168,10 @@ class Alerts(Section):
     email: EmailChannel = EmailChannel()
     webhooks: tuple[WebhookChannel, ...] = ()
     roles: dict[Role, RoleContacts] = {}
+    # How each person on the rota is reached, by dashboard username; someone on the rota
+    # without an entry here is paged on their role's contacts.
+    people: dict[str, RoleContacts] = {}
+    rota: Rota = Rota()
     categories: dict[str, CategoryRoute] = {}
     escalation: Escalation = Escalation()
     office_hours: OfficeHours = OfficeHours()
@@ -203,6 +201,7 @@ class Alerts(Section):
             raise ValueError("webhooks: two webhooks share a name")
         known = {EMAIL, *names}
         used = [(f"roles.{r}", c.channels + c.second_channels) for r, c in self.roles.items()]
+        used += [(f"people.{p}", c.channels + c.second_channels) for p, c in self.people.items()]
         used += [(f"categories.{k}", r.channels or ()) for k, r in self.categories.items()]
         used += [(f"partners.{p.name}", p.channels) for p in self.partners]
         for where, channels in used:
@@ -231,8 +230,14 @@ class Alerts(Section):
         return next((p for p in self.partners if p.name == name), None)
 
     def has_contacts(self, role: str) -> bool:
-        """True when the role can be reached outside the dashboard."""
+        """True when the role can be reached outside the dashboard (by its own contacts, or
+        those of someone the rota names for it)."""
         contacts = self.roles.get(role)  # type: ignore[call-overload]
+        return self.reachable(contacts) or any(
+            self.reachable(self.people.get(name)) for name in self.rota.names_for(role)
+        )
+
+    def reachable(self, contacts: RoleContacts | None) -> bool:
         if contacts is None:
             return False
         channels = contacts.channels + contacts.second_channels

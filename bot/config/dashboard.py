@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import time
-from typing import Literal
-
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from bot.config.section import Section
 from rules import TAXONOMY
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class WorkingHours(Section):
-    """When staff are in, in the organisation's timezone: response targets count only these."""
-
-    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
-    start: time = time(9, 0)
-    end: time = time(17, 0)
-
-    @model_validator(mode="after")
-    def _a_real_day(self) -> WorkingHours:
-        if not self.days:
-            raise ValueError("working_hours.days needs at least one day")
-        if self.end <= self.start:
-            raise ValueError("working_hours.end must be after working_hours.start")
-        return self
 
 
 class Dashboard(Section):
@@ -44,7 +22,6 @@ class Dashboard(Section):
     # Behind one reverse proxy that sets X-Forwarded-For, count attempts by the client's
     # address instead of the proxy's. Leave off when Haven is reached directly.
     behind_proxy: bool = False
-    working_hours: WorkingHours = WorkingHours()
     # Working hours from arrival to the first thing a person does about a flagged item.
     response_target_hours: float = Field(default=4, gt=0, le=24 * 30)
     # Tighter (or looser) targets by top-level category, e.g. {risk: 1}.

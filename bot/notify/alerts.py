@@ -23,12 +23,12 @@ from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.cases.access import audience, case_of_draft
+from bot.cases.escalation import escalate_case
 from bot.cases.partners import open_partner_task
 from bot.config import HavenConfig
 from bot.config.alerts import Alerts, CategoryRoute, Partner
 from bot.models import SAFEGUARDING_ROLES, Case, Item, ReplyDraft, utcnow
 from bot.models.alerts import Alert
-from bot.notify.escalation import open_or_join_escalation
 from bot.notify.hours import is_open, out_of_hours_reply
 from bot.notify.records import new_alert
 from rules import Finding, RuleSet
@@ -64,15 +64,17 @@ def raise_alerts_for_item(
     alerts = config.alerts
     case = session.get(Case, item.case_id) if item.case_id else None
     received = item.received_at or now
-    outside = not is_open(alerts.office_hours, config.organisation.timezone, received)
+    outside = not is_open(config.working_hours, config.organisation.timezone, received)
     raised: list[Alert] = []
     risky = [f for f in findings if f.actions.escalate or top_of(f.category) in SAFEGUARDING_TOPS]
     if risky and case is not None:
         worst = _most_severe(risky)
-        alert = open_or_join_escalation(
-            session, alerts, case, item, worst.category, worst.severity, outside, now
-        )
-        raised += [alert] if alert else []
+        # The same escalation a person's gets (bot/cases/escalation.py): assigned, paged.
+        escalated = escalate_case(
+            session, config, case, now, item=item, category=worst.category,
+            severity=worst.severity, out_of_hours=outside,
+        )  # fmt: skip
+        raised += [escalated.alert] if escalated.alert else []
         if outside:
             _use_out_of_hours_reply(session, ruleset, config, item, risky, received)
     about = _About(item, case, outside, now)
@@ -239,6 +241,7 @@ def _use_out_of_hours_reply(
                 first_name=(item.author_name or "").split(" ")[0],
                 page_name=config.organisation.page_name,
                 when=received,
+                working=config.working_hours,
             )
         except KeyError:
             log.warning(

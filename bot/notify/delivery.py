@@ -36,6 +36,7 @@ from bot.tasks import Enqueuer
 log = logging.getLogger(__name__)
 
 DELIVER_ALERT = "workers.alerts.deliver_alert"
+DISPATCH_ALERTS = "workers.alerts.dispatch_alerts"
 FINAL = frozenset({"sent", "failed", "cancelled"})
 # A 'sending' row older than this belongs to a worker that died (SMTP times out long before).
 IN_FLIGHT = timedelta(minutes=2)
@@ -66,8 +67,10 @@ def targets(alerts: Alerts, alert: Alert, audience: Audience) -> list[Target]:
         route = category_route(alerts, alert.category)
         if audience.safeguarding and not is_safeguarding_category(alert.category):
             route = None
+        on_duty = alert.facts.get("on_duty", {}) if alert.kind == "escalation" else {}
         for role in audience.roles:
-            contacts = alerts.roles.get(role)  # type: ignore[call-overload]
+            # The person the rota had on duty when the page was raised; else everyone in the role.
+            contacts = alerts.people.get(on_duty.get(role, "")) or alerts.roles.get(role)  # type: ignore[call-overload]
             if contacts is None:
                 continue
             channels = route.channels if route and route.channels is not None else contacts.channels
@@ -154,6 +157,13 @@ def dispatch(
             DELIVER_ALERT, delivery_id, job_id=f"alert-delivery-{delivery_id}", retry=False
         )
     return len(due)
+
+
+def dispatch_soon(enqueuer: Enqueuer, alert_id: int | None) -> None:
+    """Route and send an alert raised outside a job (a person escalating on the dashboard) now,
+    not at the next tick. Call after the commit; the tick still catches it if this is lost."""
+    if alert_id is not None:
+        enqueuer.enqueue(DISPATCH_ALERTS, job_id=f"dispatch-alert-{alert_id}", retry=False)
 
 
 def deliver(

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.config import HavenConfig
-from bot.config.alerts import WEEKDAYS
+from bot.config.hours import WEEKDAYS
 from bot.db import session_scope
 from bot.models import Case, Finding, Item, ReplyDraft, utcnow
 from bot.models.alerts import Alert, AlertDelivery, Escalation

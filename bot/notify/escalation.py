@@ -1,24 +1,29 @@
 """The safeguarding override's escalation: page the lead at once, and keep paging until someone
 acknowledges.
 
-    (risk on a case with no open escalation)
+    (a case escalated, by a rule or a person, with no open escalation: bot/cases/escalation.py)
         -> open, level 0: the lead (and the deputy, if `page_deputy_at_once`) on their channels;
            next step at opened + acknowledge_within_minutes
     open, level n, next step due and nobody has acknowledged
         -> open, level n+1: lead and deputy on their channels plus their `second_channels`;
            next step at now + repeat_every_minutes (for ever, until acknowledged)
-    open -> acknowledged  (a lead or deputy confirms, from the link or the inbox; terminal)
+    open -> acknowledged  (a lead or deputy confirms, from the link, the inbox or the case
+                           page; terminal, and the case is theirs)
     open -> stopped       (the case was closed without an acknowledgement; terminal)
 
-More risk on a case whose escalation is open joins it; after it has ended, a new one opens.
-Every step is written to the audit log against the case. Times come in as `now`, so tests
-drive the clock.
+Each page goes to the lead and deputy on duty at that moment (bot/notify/duty.py), so a shift
+that ends does not take an unanswered escalation home with it; a slot the rota leaves empty
+pages everyone in the role. More risk on a case whose escalation is open joins it; after it
+has ended, a new one opens. Every step is written to the audit log against the case. Times
+come in as `now`, so tests drive the clock.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -26,10 +31,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
-from bot.config.alerts import Alerts
+from bot.cases.status import assign
+from bot.config import HavenConfig
 from bot.db import session_scope
-from bot.models import Case, Item, utcnow
+from bot.models import Case, utcnow
 from bot.models.alerts import Alert, AlertDelivery, Escalation
+from bot.notify.duty import on_duty
 from bot.notify.records import new_alert
 
 log = logging.getLogger(__name__)
@@ -41,29 +48,41 @@ def _open_key(case_id: int) -> str:
     return f"case:{case_id}"
 
 
+@dataclass(frozen=True)
+class Opened:
+    escalation: Escalation
+    # The level-0 page, when this call opened the escalation; None when it joined one.
+    alert: Alert | None
+    joined: bool
+
+
 def open_or_join_escalation(
     session: Session,
-    alerts: Alerts,
+    config: HavenConfig,
     case: Case,
-    item: Item,
+    item_id: int | None,
     category: str,
     severity: str,
     out_of_hours: bool,
     now: datetime,
-) -> Alert | None:
-    """Open an escalation for the case and page level 0; None if one was already open."""
+    *,
+    actor: str = "system",
+    raised_by: str | None = None,
+) -> Opened:
+    """Open an escalation for the case and page level 0, or join the one already open."""
     key = _open_key(case.id)
-    existing = session.exec(select(Escalation).where(Escalation.open_key == key)).first()
+    existing = open_escalation(session, case.id)
     if existing is None:
         escalation = Escalation(
             case_id=case.id,
-            item_id=item.id,
+            item_id=item_id,
             open_key=key,
             category=category,
             severity=severity,
             out_of_hours=out_of_hours,
             opened_at=now,
-            next_step_at=now + timedelta(minutes=alerts.escalation.acknowledge_within_minutes),
+            next_step_at=now
+            + timedelta(minutes=config.alerts.escalation.acknowledge_within_minutes),
         )
         try:
             with session.begin_nested():
@@ -73,33 +92,47 @@ def open_or_join_escalation(
     if existing is not None:
         record(
             session,
-            "system",
+            actor,
             "escalation.joined",
             "case",
             case.id,
             escalation_id=existing.id,
-            item_id=item.id,
+            item_id=item_id,
             category=category,
         )
-        return None
+        return Opened(existing, None, joined=True)
     record(
         session,
-        "system",
+        actor,
         "escalation.opened",
         "case",
         case.id,
         escalation_id=escalation.id,
-        item_id=item.id,
+        item_id=item_id,
         category=category,
         out_of_hours=out_of_hours,
     )
-    return page(session, alerts, escalation, now)
+    facts = {"raised_by": raised_by} if raised_by else {}
+    return Opened(escalation, page(session, config, escalation, now, facts), joined=False)
 
 
-def page(session: Session, alerts: Alerts, escalation: Escalation, now: datetime) -> Alert | None:
+def page(
+    session: Session,
+    config: HavenConfig,
+    escalation: Escalation,
+    now: datetime,
+    facts: dict[str, Any] | None = None,
+) -> Alert | None:
     """Raise the alert for the escalation's current level (routing picks the channels)."""
+    alerts = config.alerts
     level = escalation.level
     roles = [LEAD, DEPUTY] if level > 0 or alerts.escalation.page_deputy_at_once else [LEAD]
+    facts = dict(facts or {})
+    if alerts.rota.shifts:
+        duty = on_duty(alerts.rota, config.organisation.timezone, now)
+        # Usernames of the staff on duty, for routing (bot/notify/delivery.py); a role left
+        # out is a gap in the rota, and everyone in it is paged.
+        facts["on_duty"] = {r: duty.name(r) for r in roles if duty.name(r)}
     alert = new_alert(
         session,
         dedupe_key=f"escalation:{escalation.id}:level:{level}",
@@ -111,6 +144,7 @@ def page(session: Session, alerts: Alerts, escalation: Escalation, now: datetime
         item_id=escalation.item_id,
         escalation_id=escalation.id,
         level=level,
+        facts=facts,
         out_of_hours=escalation.out_of_hours,
         created_at=now,
     )
@@ -124,6 +158,7 @@ def page(session: Session, alerts: Alerts, escalation: Escalation, now: datetime
         escalation_id=escalation.id,
         level=level,
         roles=roles,
+        on_duty=facts.get("on_duty"),
         next_step_at=_iso(escalation.next_step_at),
     )
     if not any(alerts.has_contacts(r) for r in roles):
@@ -132,7 +167,7 @@ def page(session: Session, alerts: Alerts, escalation: Escalation, now: datetime
     return alert
 
 
-def step_escalations(engine: Engine, alerts: Alerts, *, now: datetime | None = None) -> int:
+def step_escalations(engine: Engine, config: HavenConfig, *, now: datetime | None = None) -> int:
     """Re-escalate every open escalation whose time is up; returns how many stepped."""
     now = now or utcnow()
     with Session(engine) as session:
@@ -144,11 +179,13 @@ def step_escalations(engine: Engine, alerts: Alerts, *, now: datetime | None = N
     stepped = 0
     for escalation_id, level in due:
         with session_scope(engine) as session:
-            stepped += _step(session, alerts, escalation_id, level, now)
+            stepped += _step(session, config, escalation_id, level, now)
     return stepped
 
 
-def _step(session: Session, alerts: Alerts, escalation_id: int, level: int, now: datetime) -> int:
+def _step(
+    session: Session, config: HavenConfig, escalation_id: int, level: int, now: datetime
+) -> int:
     escalation = session.get(Escalation, escalation_id)
     case = session.get(Case, escalation.case_id)
     if case is None or case.status == "closed":
@@ -173,20 +210,27 @@ def _step(session: Session, alerts: Alerts, escalation_id: int, level: int, now:
         )
         .values(
             level=level + 1,
-            next_step_at=now + timedelta(minutes=alerts.escalation.repeat_every_minutes),
+            next_step_at=now + timedelta(minutes=config.alerts.escalation.repeat_every_minutes),
         )
     )
     if claimed.rowcount != 1:
         return 0
     session.refresh(escalation)
-    page(session, alerts, escalation, now)
+    page(session, config, escalation, now)
     return 1
+
+
+def open_escalation(session: Session, case_id: int) -> Escalation | None:
+    """The case's escalation that is still paging, if any."""
+    key = _open_key(case_id)
+    return session.exec(select(Escalation).where(Escalation.open_key == key)).first()
 
 
 def acknowledge(
     session: Session, escalation: Escalation, *, user_id: int, via: str, now: datetime
 ) -> bool:
-    """A lead or deputy takes it on: paging stops. False if it had already ended."""
+    """A lead or deputy takes it on: paging stops, and the case is theirs ("I'm dealing with
+    this" is what the button says). False if it had already ended."""
     ended = session.exec(
         update(Escalation)
         .where(Escalation.id == escalation.id, Escalation.status == "open")
@@ -215,6 +259,9 @@ def acknowledge(
         via=via,
         minutes_after_opening=minutes,
     )
+    case = session.get(Case, escalation.case_id)
+    if case is not None and case.assignee_id != user_id:
+        assign(session, case, user_id, now, actor_id=user_id, reason="acknowledged the escalation")
     return True
 
 

@@ -1,15 +1,17 @@
 """Office hours: is anyone in, when are they back, and what a risk reply says out of hours.
 
 Times are aware datetimes; the office's own clock is `organisation.timezone`, so "9 to 5" means
-9 to 5 in London whether it is GMT or BST.
+9 to 5 in London whether it is GMT or BST. When staff are in is the one `working_hours:` section;
+what the reply says is `alerts.office_hours`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config.alerts import WEEKDAYS, OfficeHours
+from bot.config.alerts import OfficeHours
+from bot.config.hours import WEEKDAYS, WorkingHours
 from rules import RuleSet
 
 DM_CHANNEL = {"facebook": "fb_dm", "instagram": "ig_dm"}
@@ -19,17 +21,18 @@ def local(when: datetime, timezone: str) -> datetime:
     return when.astimezone(ZoneInfo(timezone))
 
 
-def _working_day(hours: OfficeHours, day: datetime) -> bool:
-    return WEEKDAYS[day.weekday()] in hours.days and day.date() not in hours.bank_holidays
+def working_day(hours: WorkingHours, day: date) -> bool:
+    """A day staff come in: one of the working days, and not a bank holiday."""
+    return WEEKDAYS[day.weekday()] in hours.days and day not in hours.bank_holidays
 
 
-def is_open(hours: OfficeHours, timezone: str, when: datetime) -> bool:
+def is_open(hours: WorkingHours, timezone: str, when: datetime) -> bool:
     """True when staff are in at `when`."""
     here = local(when, timezone)
-    return _working_day(hours, here) and hours.opens <= here.time() < hours.closes
+    return working_day(hours, here.date()) and hours.opens <= here.time() < hours.closes
 
 
-def next_opening(hours: OfficeHours, timezone: str, when: datetime) -> datetime:
+def next_opening(hours: WorkingHours, timezone: str, when: datetime) -> datetime:
     """The next moment the office opens after `when` (or `when` itself if it is open then)."""
     if is_open(hours, timezone, when):
         return when
@@ -40,13 +43,13 @@ def next_opening(hours: OfficeHours, timezone: str, when: datetime) -> datetime:
     # by falling back to "as soon as we can", never by looping for ever.
     for _ in range(370):
         opening = datetime.combine(day.date(), hours.opens, tzinfo=zone)
-        if _working_day(hours, day) and opening > here:
+        if working_day(hours, day.date()) and opening > here:
             return opening.astimezone(when.tzinfo)
         day += timedelta(days=1)
-    raise ValueError("office_hours has no working day in the coming year")
+    raise ValueError("working_hours has no working day in the coming year")
 
 
-def describe_back(hours: OfficeHours, timezone: str, when: datetime) -> str:
+def describe_back(hours: WorkingHours, timezone: str, when: datetime) -> str:
     """'today at 9am', 'tomorrow at 9am', 'on Monday at 9am' or 'on Tuesday 2 January at 9am'."""
     opening = local(next_opening(hours, timezone, when), timezone)
     here = local(when, timezone)
@@ -76,6 +79,7 @@ def out_of_hours_reply(
     first_name: str,
     page_name: str,
     when: datetime,
+    working: WorkingHours,
 ) -> str:
     """The private reply for risk out of hours: when staff are back, and the crisis lines.
 
@@ -88,7 +92,7 @@ def out_of_hours_reply(
     text = ruleset.render(hours.out_of_hours_template, channel, context)
     parts = [
         text.rstrip(),
-        hours.back_sentence.replace("{back}", describe_back(hours, timezone, when)),
+        hours.back_sentence.replace("{back}", describe_back(working, timezone, when)),
     ]
     compact = " ".join(text.split())
     for line in hours.crisis_lines:

@@ -58,6 +58,8 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
                 f"Still not acknowledged: re-escalation {alert.level} of a safeguarding concern."
             )
         lines = [first, "", f"Category: {label}", f"Raised: {when}{hours}"]
+        if raised_by := alert.facts.get("raised_by"):
+            lines.append(f"Escalated by: {raised_by}, on the dashboard")
         return _done(alert, subject, lines, case_link, ack_url, config)
     if alert.kind == "partner":
         subject = f"{org}: a safeguarding concern about someone connected with {alert.partner}"

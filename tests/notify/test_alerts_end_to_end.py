@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rq.job import Job
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.db import session_scope
 from bot.models import utcnow
 from bot.models.alerts import Escalation
-from bot.tasks import TICK
 from tests.helpers import (
     page_comment,
     signed_post,
@@ -33,7 +31,7 @@ from tests.notify.conftest import (
     assert_content_free,
 )
 from tests.support.servers import SMTPServer, WebhookReceiver
-from tests.support.stack import running_stack
+from tests.support.stack import run_tick, running_stack
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis]
 
@@ -61,15 +59,7 @@ def production(
 
 
 def _tick_and_wait(stack: AlertStack) -> None:
-    queue = stack.app.extensions["haven"].enqueuer
-    queue.enqueue(TICK, job_id="tick", retry=False)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        job = Job.fetch("tick", connection=queue.connection, serializer=queue.queue.serializer)
-        if job.is_finished:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the tick job did not finish")
+    run_tick(stack.app.extensions["haven"].enqueuer)
 
 
 def test_risk_reaches_the_lead_at_once_is_re_escalated_and_stops_when_acknowledged(

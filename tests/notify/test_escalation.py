@@ -63,8 +63,8 @@ def test_ignored_escalation_repeats_to_deputy_and_second_channel_until_acknowled
     assert re.search(r"https://haven\.example\.org/alerts/ack\?t=[\w-]{40,}", first.body)
 
     # Not yet due: nothing happens; due: re-escalated to the deputy and by the pager too.
-    assert step_escalations(stack.engine, stack.config.alerts, now=t0 + timedelta(minutes=9)) == 0
-    assert step_escalations(stack.engine, stack.config.alerts, now=t0 + timedelta(minutes=10)) == 1
+    assert step_escalations(stack.engine, stack.config, now=t0 + timedelta(minutes=9)) == 0
+    assert step_escalations(stack.engine, stack.config, now=t0 + timedelta(minutes=10)) == 1
     assert _deliver_pending(stack, t0 + timedelta(minutes=10)) == ["sent"] * 3
     mails = smtp.wait_for(3)
     assert sorted(m.rcpt_tos[0] for m in mails[1:]) == ["deputy@example.org", "lead@example.org"]
@@ -78,8 +78,8 @@ def test_ignored_escalation_repeats_to_deputy_and_second_channel_until_acknowled
     assert_content_free(page.body.decode())
 
     # ...and again every `repeat_every_minutes`, until someone acknowledges.
-    assert step_escalations(stack.engine, stack.config.alerts, now=t0 + timedelta(minutes=14)) == 0
-    assert step_escalations(stack.engine, stack.config.alerts, now=t0 + timedelta(minutes=15)) == 1
+    assert step_escalations(stack.engine, stack.config, now=t0 + timedelta(minutes=14)) == 0
+    assert step_escalations(stack.engine, stack.config, now=t0 + timedelta(minutes=15)) == 1
     route_alerts(stack.engine, stack.config.alerts, now=t0 + timedelta(minutes=15))
     assert len(stack.rows(AlertDelivery, AlertDelivery.status == "pending")) == 3
 
@@ -100,7 +100,7 @@ def test_ignored_escalation_repeats_to_deputy_and_second_channel_until_acknowled
     # The pages not yet sent are not sent; no step ever again.
     assert not stack.rows(AlertDelivery, AlertDelivery.status == "pending")
     assert len(stack.rows(AlertDelivery, AlertDelivery.status == "cancelled")) == 3
-    assert step_escalations(stack.engine, stack.config.alerts, now=t0 + timedelta(hours=5)) == 0
+    assert step_escalations(stack.engine, stack.config, now=t0 + timedelta(hours=5)) == 0
     assert all(a.acknowledged_at for a in stack.rows(Alert, Alert.kind == "escalation"))
     (used,) = stack.rows(AckLink, AckLink.used_at.is_not(None))
     assert used.used_by == lead
@@ -109,7 +109,10 @@ def test_ignored_escalation_repeats_to_deputy_and_second_channel_until_acknowled
     assert actions.index("escalation.opened") < actions.index("escalation.paged")
     assert actions.count("escalation.re_escalated") == 2
     assert actions.count("alert.delivered") == 4
-    assert actions[-1] == "escalation.acknowledged"
+    # Whoever acknowledges has the case ("I'm dealing with this").
+    assert actions[-2:] == ["escalation.acknowledged", "case.assigned"]
+    with Session(stack.engine) as session:
+        assert session.get(Case, escalation.case_id).assignee_id == lead
 
 
 def test_deputy_paged_at_once_when_configured_and_more_risk_joins_the_open_escalation(
@@ -143,7 +146,7 @@ def test_closing_the_case_stops_the_escalation_and_new_risk_after_ack_opens_a_ne
         session.add(case)
         session.commit()
     later = escalation.opened_at + timedelta(minutes=30)
-    assert step_escalations(stack.engine, stack.config.alerts, now=later) == 0
+    assert step_escalations(stack.engine, stack.config, now=later) == 0
     (escalation,) = stack.rows(Escalation)
     assert escalation.status == "stopped" and escalation.open_key is None
     assert "escalation.stopped" in _case_audit(stack, escalation.case_id)

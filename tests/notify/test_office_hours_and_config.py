@@ -10,12 +10,13 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.config.alerts import Alerts, OfficeHours
+from bot.config.hours import WorkingHours
 from bot.notify.hours import describe_back, is_open, next_opening, out_of_hours_reply
 from rules import RulesConfig, load_ruleset
 from tests.helpers import REPO, environ_for_tests
 
 LONDON = "Europe/London"
-HOURS = OfficeHours(bank_holidays=(date(2026, 12, 25), date(2026, 12, 28)))
+HOURS = WorkingHours(bank_holidays=(date(2026, 12, 25), date(2026, 12, 28)))
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,7 @@ def test_staff_are_back_on_the_next_working_morning() -> None:
     assert describe_back(HOURS, LONDON, datetime(2026, 3, 11, 20, 0, tzinfo=UTC)) == (
         "tomorrow at 9am"
     )
-    late_opening = OfficeHours(opens="09:30", days=("mon",))
+    late_opening = WorkingHours(opens="09:30", days=("mon",))
     assert describe_back(late_opening, LONDON, datetime(2026, 3, 9, 18, 0, tzinfo=UTC)) == (
         "on Monday 16 March at 9:30am"
     )
@@ -65,6 +66,7 @@ def test_the_out_of_hours_reply_adds_any_configured_crisis_line_it_lacks() -> No
         first_name="Sam",
         page_name="Families Together",
         when=datetime(2026, 3, 14, 23, 0, tzinfo=UTC),
+        working=WorkingHours(),
     )
     assert text.startswith("Hi Sam, thank you for telling us.")
     assert "Families Together" in text and "Our team will be back on Monday at 9am." in text
@@ -101,7 +103,6 @@ def test_a_secret_written_into_the_alerts_section_is_refused(tmp_path: Path) -> 
         ("categories:\n    risk.nonsense: {}", "unknown category"),
         ("webhooks:\n    - {name: pager, kind: signed, url: 'https://x.example'}", "secret_env"),
         ("webhooks:\n    - {name: chat, kind: slack}", "exactly one of url and url_env"),
-        ("office_hours: {opens: '17:00', closes: '09:00'}", "closes must be after opens"),
         ("dashboard_url: haven.example.org", "must start with http"),
     ],
 )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.config.alerts import WEEKDAYS
+from bot.config.hours import WEEKDAYS
 from bot.models.alerts import Alert, AlertDelivery, Escalation
 from bot.models.record import PartnerTask
 from bot.notify.delivery import deliver, route_alerts

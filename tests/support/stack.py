@@ -72,6 +72,24 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def run_tick(enqueuer: Any, timeout: float = 20) -> None:
+    """Enqueue the periodic tick (what `haven tick` does every minute) on the production
+    stack's queue, and wait until a worker has finished it."""
+    from rq.job import Job
+
+    from bot.tasks import TICK
+
+    enqueuer.enqueue(TICK, job_id="tick", retry=False)
+
+    def finished() -> bool:
+        job = Job.fetch(
+            "tick", connection=enqueuer.connection, serializer=enqueuer.queue.serializer
+        )
+        return job.is_finished
+
+    wait_until(finished, timeout, "the tick job to finish")
+
+
 def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
     """Poll `check` until it returns something true, and return that."""
     deadline = time.monotonic() + timeout

@@ -2,6 +2,8 @@
 
 Each step is a `case_events` row (append-only: the decision and its reason, who and when)
 and an audit entry. Safeguarding cases are worked by the safeguarding lead and deputy only.
+Escalating (by status or by opening a safeguarding case) is `escalate_case`, the same as a
+rule's: the lead on duty is paged and given the case.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.escalation import escalate_case
 from bot.cases.keys import open_key
 from bot.cases.status import (
     allowed_transitions,
@@ -23,9 +26,12 @@ from bot.cases.status import (
     mark_first_action,
     may_hold,
 )
+from bot.cases.status import assign as assign_case
 from bot.db import session_scope
 from bot.models import Case, Finding, Item, User, utcnow
 from bot.models.dashboard import CaseEvent
+from bot.notify.delivery import dispatch_soon
+from bot.notify.escalation import acknowledge, open_escalation
 from bot.web.auth.login import MODERATORS, safe_target
 from bot.web.dashboard.base import (
     CASE_TYPES,
@@ -41,6 +47,7 @@ from bot.web.dashboard.base import (
 )
 
 bp = Blueprint("casework", __name__)
+ESCALATED = "Escalated: the safeguarding lead on duty is being paged and has the case now."
 
 
 def _caseworker() -> None:
@@ -80,14 +87,42 @@ def change_status(case_id: int) -> ResponseReturnValue:
         if target == "closed" and outcome not in haven().settings.config.dashboard.case_outcomes:
             flash("Choose the outcome the case is closed with.", "error")
             return _back(case_id)
-        apply_status(
-            db, case, target, reason, outcome if target == "closed" else None, utcnow(),
-            actor_id=current_user.id,
-        )  # fmt: skip
-    if target == "escalated" and not can_see_safeguarding():
-        flash("Escalated: the safeguarding lead has the case now.", "info")
-        return redirect(url_for("dashboard.queue"))
+        if target == "escalated":
+            alert_id = _escalate(db, case, reason)
+        else:
+            apply_status(
+                db, case, target, reason, outcome if target == "closed" else None, utcnow(),
+                actor_id=current_user.id,
+            )  # fmt: skip
+    if target == "escalated":
+        dispatch_soon(haven().enqueuer, alert_id)
+        if not can_see_safeguarding():
+            flash(ESCALATED, "info")
+            return redirect(url_for("dashboard.queue"))
     flash(f"Case #{case_id} is now {status_label(target)}.", "info")
+    return _back(case_id)
+
+
+def _escalate(db: Session, case: Case, reason: str) -> int | None:
+    """Escalate as the signed-in person; the id of the page to send at once, if one was raised."""
+    by = db.get(User, current_user.id)
+    escalated = escalate_case(db, haven().settings.config, case, utcnow(), by=by, reason=reason)
+    return escalated.alert.id if escalated.alert else None
+
+
+@bp.post("/cases/<int:case_id>/acknowledge")
+@login_required
+def acknowledge_from_case(case_id: int) -> ResponseReturnValue:
+    """ "I'm dealing with this", from the case page: the open escalation stops paging."""
+    if not can_see_safeguarding():
+        abort(403)  # only the lead and deputy acknowledge, as from the alert or the inbox
+    with session_scope(engine()) as db:
+        check_case_access(db, case_id) or abort(404)
+        escalation = open_escalation(db, case_id)
+        if escalation is not None:
+            acknowledge(db, escalation, user_id=current_user.id, via="case page", now=utcnow())
+    flash("Acknowledged: paging has stopped, and the case is yours." if escalation else
+          "Someone has already acknowledged this escalation.", "info")  # fmt: skip
     return _back(case_id)
 
 
@@ -128,27 +163,7 @@ def assign(case_id: int) -> ResponseReturnValue:
         if raw and (user is None or not user.active or not may_hold(user, case)):
             flash("That person cannot be given this case.", "error")
             return _back(case_id)
-        case.assignee_id, case.updated_at = (user.id if user else None), now
-        db.add(case)
-        event = CaseEvent(
-            case_id=case_id,
-            at=now,
-            actor_id=current_user.id,
-            kind="assign",
-            assignee_id=case.assignee_id,
-        )
-        db.add(event)
-        db.flush()
-        record(
-            db,
-            actor(),
-            "case.assigned",
-            "case",
-            case_id,
-            assignee_id=case.assignee_id,
-            event_id=event.id,
-        )
-        mark_first_action(db, item_ids(db, case_id), now)
+        assign_case(db, case, user.id if user else None, now, actor_id=current_user.id)
     flash(f"Assigned to {user.username}." if user else "Unassigned.", "info")
     return _back(case_id)
 
@@ -163,6 +178,7 @@ def open_case(item_id: int) -> ResponseReturnValue:
         flash("Choose what kind of case to open.", "error")
         return redirect(safe_target(request.form.get("back")))
     now = utcnow()
+    alert_id = None
     with session_scope(engine()) as db:
         item = db.get(Item, item_id) or abort(404)
         case = check_case_access(db, item.case_id)
@@ -170,10 +186,13 @@ def open_case(item_id: int) -> ResponseReturnValue:
             case = _find_or_open(db, item, case_type, now)
             item.case_id = case.id
             db.add(item)
+            if case_type == "safeguarding":
+                alert_id = _escalate(db, case, "Opened as a safeguarding case from the queue")
         mark_first_action(db, [item_id], now)
         case_id, hidden = case.id, restricted(case)
+    dispatch_soon(haven().enqueuer, alert_id)
     if hidden:
-        flash("It is with the safeguarding lead now, in a safeguarding case.", "info")
+        flash(ESCALATED, "info")
         return redirect(safe_target(request.form.get("back")))
     return redirect(url_for("dashboard.case_detail", case_id=case_id))
 
@@ -188,11 +207,11 @@ def _find_or_open(db: Session, item: Item, case_type: str, now: datetime) -> Cas
     severities = db.exec(
         select(Finding.severity).where(Finding.item_id == item.id, Finding.superseded_at.is_(None))
     ).all()
-    safeguarding = case_type == "safeguarding"
+    # A safeguarding case is escalated by the caller (escalate_case), with the reason on record.
     case = Case(
         case_type=case_type,
-        status="escalated" if safeguarding else "new",
-        priority="urgent" if safeguarding else "normal",
+        status="new",
+        priority="normal",
         severity=max(severities, key=lambda s: SEVERITY_RANK.get(s, 0), default="low"),
         platform=item.platform,
         account_id=item.account_id,
@@ -208,6 +227,4 @@ def _find_or_open(db: Session, item: Item, case_type: str, now: datetime) -> Cas
     except IntegrityError:
         return db.exec(select(Case).where(Case.open_key == key)).one()
     record(db, actor(), "case.opened", "case", case.id, item_id=item.id, case_type=case_type)
-    if safeguarding:
-        record(db, actor(), "case.escalated", "case", case.id, item_id=item.id)
     return case

@@ -13,12 +13,14 @@ from bot.cases.access import is_safeguarding
 from bot.cases.status import allowed_transitions, may_hold
 from bot.db import session_scope
 from bot.models import CASE_STATUSES, Case, Item, User, utcnow
+from bot.notify.escalation import open_escalation
 from bot.web.dashboard import chronology as dashboard_chronology
 from bot.web.dashboard.base import (
     CASE_TYPES,
     SEVERITY_RANK,
     actor,
     bp,
+    can_see_safeguarding,
     display_author,
     engine,
     haven,
@@ -132,6 +134,7 @@ def case_detail(case_id: int) -> ResponseReturnValue:
                 removed=bool(removal_marks(db, items)),
                 assignable=[u for u in users if may_hold(u, case)],
                 transitions=allowed_transitions(case),
+                escalation=open_escalation(db, case.id) if can_see_safeguarding() else None,
                 outcomes=haven().settings.config.dashboard.case_outcomes,
             )
     return render_template("dashboard/case.html", **context)

@@ -19,9 +19,11 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from bot.db import session_scope
-from bot.models import Finding, Item, utcnow
+from bot.models import Case, Finding, Item, utcnow
+from bot.models.alerts import Escalation
 from bot.models.dashboard import PersonMark
 from bot.notify.alerts import overnight_first
+from bot.notify.duty import on_duty
 from bot.web.dashboard.base import (
     SEVERITY_RANK,
     bp,
@@ -41,10 +43,16 @@ STATE_VERBS = ("remove", "hide", "unhide")
 ANY_TOTAL = 2**62
 # Anything from someone removed from the community is put in front of staff, as high.
 REMOVED_PERSON_RANK = SEVERITY_RANK["high"]
+# Above every severity: what is waiting on an escalated case (a rule's or a person's) comes
+# first, whatever its own finding says. A medium finding a moderator judged to be a
+# safeguarding concern is the most urgent thing on the lead's queue, not the seventh.
+ESCALATED_RANK = max(SEVERITY_RANK.values()) + 1
 
 
 def _queue_ranks():  # type: ignore[no-untyped-def]
-    """(item_id, rank) for everything waiting on the queue, one row per item.
+    """(item_id, rank) for everything waiting on the queue, one row per item: flagged items by
+    their worst finding, items by someone removed from the community, and anything on an
+    escalated case above them all.
 
     Findings outlive their review: at a million items nearly every finding belongs to an item
     reviewed long ago. So the flagged branch first drops the reviewed ones, by an anti-join on
@@ -69,7 +77,17 @@ def _queue_ranks():  # type: ignore[no-untyped-def]
             Item.reviewed_at.is_(None),
         )
     )
-    both = union_all(flagged, removed).subquery()
+    # Still paging (nobody has acknowledged yet) before what a lead has already taken on.
+    paging = exists().where(Escalation.case_id == Item.case_id, Escalation.status == "open")
+    rank = sql_case((paging, ESCALATED_RANK + 1), else_=ESCALATED_RANK)
+    escalated = select(Item.id.label("item_id"), rank.label("rank")).where(
+        # Few cases are escalated at once: start from them (the status index), then their items.
+        Item.case_id.in_(select(Case.id).where(Case.status == "escalated")),
+        Item.from_page.is_(False),
+        Item.verb.not_in(STATE_VERBS),
+        Item.reviewed_at.is_(None),
+    )
+    both = union_all(flagged, removed, escalated).subquery()
     return (
         select(both.c.item_id, func.max(both.c.rank).label("rank"))
         .group_by(both.c.item_id)
@@ -109,6 +127,14 @@ def _reviewed_ids(db: Session, before: tuple[datetime, int] | None, size: int) -
         query = query.where(tuple_(Item.reviewed_at, Item.id) < tuple_(*before))
     order = (Item.reviewed_at.desc(), Item.id.desc())
     return list(db.exec(query.order_by(*order).limit(size + 1)).all())
+
+
+def _on_duty_now() -> str | None:
+    """ "sam (safeguarding lead), alex (deputy)" from the rota; None when there is no rota."""
+    config = haven().settings.config
+    if not config.alerts.rota.shifts:
+        return None
+    return on_duty(config.alerts.rota, config.organisation.timezone, utcnow()).describe()
 
 
 def _cursor(raw: str) -> tuple[datetime, int] | None:
@@ -165,6 +191,7 @@ def queue() -> ResponseReturnValue:
         entries = load_entries(db, items, utcnow(), via="queue")
     return render_template(
         "dashboard/queue.html",
+        on_duty=_on_duty_now(),
         entries=entries,
         page=page,
         reviewed=reviewed,

@@ -1,7 +1,7 @@
 """Response times: from an item's arrival to the first thing a person did about it.
 
-Counted in working hours (config `dashboard.working_hours`), against the targets in config
-(`dashboard.response_target_hours`, tighter ones by category). A "first action" is any of:
+Counted in working hours (config `working_hours`, bank holidays skipped), against the targets
+in config (`dashboard.response_target_hours`, tighter ones by category). A "first action" is:
 approve or reject a reply, hide or unhide, mark reviewed, open a case, or a status change,
 note or assignment on the item's case.
 """
@@ -114,9 +114,7 @@ def measure(db: Session, since: datetime, now: datetime) -> list[Measured]:
                 categories=categories,
                 received_at=item.received_at,
                 answered=item.first_action_at is not None,
-                hours=working_hours_between(
-                    item.received_at, end, zone, config.dashboard.working_hours
-                ),
+                hours=working_hours_between(item.received_at, end, zone, config.working_hours),
                 target=min(config.dashboard.target_hours(t) for t in tops),
                 case_id=item.case_id,
                 restricted=item.case_id in walled,
@@ -167,6 +165,6 @@ def response_times() -> ResponseReturnValue:
         waiting_total=len(waiting),
         target=config.response_target_hours,
         per_top_targets=per_top_targets,
-        working=config.working_hours,
+        working=haven().settings.config.working_hours,
         zone=haven().settings.config.organisation.timezone,
     )

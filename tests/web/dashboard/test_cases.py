@@ -45,9 +45,15 @@ def test_the_list_filters_by_status_type_assignee_and_severity(
     ]
     with Session(app.extensions["haven"].engine) as db:
         mod = db.exec(select(User).where(User.username == "moderator")).one()
+        lead = db.exec(select(User).where(User.username == "safeguarding_lead")).one()
+    # No rota, and one lead: the escalation gave them the safeguarding case.
+    assert _case_ids(admin.get(f"/cases?assignee={lead.id}").get_data(as_text=True)) == [
+        safeguarding.id
+    ]
+    assert _case_ids(admin.get("/cases?assignee=none").get_data(as_text=True)) == [support.id]
     admin.post(f"/cases/{support.id}/assignee", data={"assignee": str(mod.id)})
     assert _case_ids(admin.get(f"/cases?assignee={mod.id}").get_data(as_text=True)) == [support.id]
-    assert _case_ids(admin.get("/cases?assignee=none").get_data(as_text=True)) == [safeguarding.id]
+    assert _case_ids(admin.get("/cases?assignee=none").get_data(as_text=True)) == []
     assert _case_ids(as_role("moderator").get("/cases?assignee=me").get_data(as_text=True)) == [
         support.id
     ]

@@ -73,6 +73,7 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
     ("POST", "/cases/{sg}/assignee", {"assignee": ""}, SAFEGUARDING_ONLY),
     ("POST", "/cases/{support}/status", {"status": "follow_up_due", "reason": "r"}, DONE),
     ("POST", "/cases/{sg}/status", {"status": "follow_up_due", "reason": "r"}, SAFEGUARDING_ONLY),
+    ("POST", "/cases/{sg}/acknowledge", {}, SAFEGUARDING_ONLY),
     ("POST", "/people/facebook/{helper}/removal", {"reason": "asked to leave"}, DONE),
     # Consent, follow-up, minimal notes and closing (tests/cases).
     ("POST", "/cases/{support}/consent", {"state": "given", "reason": "by phone"}, DONE),

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlmodel import Session
 
-from bot.config.dashboard import WorkingHours
+from bot.config.hours import WorkingHours
 from bot.db import session_scope
 from bot.models import Item
 from bot.web.dashboard.worktime import working_hours_between
@@ -52,7 +52,7 @@ def test_working_hours_follow_the_clocks_changing() -> None:
     assert monday == 8
     utc_nine = datetime(2026, 3, 30, 8, 0, tzinfo=UTC)  # 09:00 in London (BST)
     assert working_hours_between(utc_nine, utc_nine + timedelta(hours=1), LONDON, OFFICE) == 1
-    weekend = WorkingHours(days=("sat", "sun"), start=time(10), end=time(12))
+    weekend = WorkingHours(days=("sat", "sun"), opens=time(10), closes=time(12))
     assert (
         working_hours_between(_at("2026-11-20T00:00"), _at("2026-11-23T00:00"), LONDON, weekend)
         == 4
