@@ -27,7 +27,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     # A bank holiday whatever the clock says: the risk reply is the out-of-hours one.
     today = datetime.now(UTC).date()
     holidays = [today + timedelta(days=n) for n in (-1, 0, 1)]
-    closed = {"alerts": {"office_hours": {"bank_holidays": holidays}}}
+    closed = {"working_hours": {"bank_holidays": holidays}}
     if request.param == "sqlite":
         return make_settings(tmp_path, config=closed)
     url = request.getfixturevalue("migrated_postgres_url")
