@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from bot.config.alerts import Alerts
 from bot.config.cases import Cases
 from bot.config.dashboard import Dashboard
+from bot.config.hiding import Hiding
 from bot.config.privacy import DataProtection
 from bot.config.section import Section as _Section
 from bot.crypto import ENV_NAME as KEYS_ENV
@@ -83,6 +84,7 @@ class HavenConfig(_Section):
     alerts: Alerts = Alerts()
     cases: Cases = Cases()
     data_protection: DataProtection = DataProtection()
+    hiding: Hiding = Hiding()
     rules: RulesConfig = RulesConfig()
 
 
