@@ -20,6 +20,7 @@ from bot.web.dashboard import (
     check,
     consent,
     directory,
+    holds,
     matches,
     people,
     privacy,
@@ -47,6 +48,7 @@ PAGES = (
     matches,
     consent,
     privacy,
+    holds,
     meta_deletion,
     alerts,
 )
