@@ -32,25 +32,27 @@ bp = Blueprint("holds", __name__)
 REASON_HELP = "Initials, dates and the reason; no names or contact details."
 
 
+REASON_CHECKS = [
+    DataRequired("Say briefly why."),
+    Length(max=MAX_REASON, message=f"Keep it under {MAX_REASON} characters."),
+]
+
+
 class ExtendForm(FlaskForm):
-    review_on = DateField("Review again on", validators=[DataRequired()])
+    review_on = DateField("Review again on", validators=[DataRequired("Choose a date.")])
     reason = TextAreaField(
-        "Why the messages must be kept longer",
-        validators=[DataRequired(), Length(max=MAX_REASON)],
-        render_kw={"rows": 2},
+        "Why the messages must be kept longer", validators=REASON_CHECKS, render_kw={"rows": 2}
     )
 
 
 class ReleaseForm(FlaskForm):
     reason = TextAreaField(
-        "Why they need not be kept any longer",
-        validators=[DataRequired(), Length(max=MAX_REASON)],
-        render_kw={"rows": 2},
+        "Why they need not be kept any longer", validators=REASON_CHECKS, render_kw={"rows": 2}
     )
     confirm = BooleanField(
         "I understand that messages older than the retention period are then removed, "
         "for good, at the next tick",
-        validators=[DataRequired()],
+        validators=[DataRequired("Tick the box to confirm.")],
     )
 
 
@@ -98,44 +100,42 @@ def _page(failed: int | None = None, forms: tuple[ExtendForm, ReleaseForm] | Non
     return page, status
 
 
-@bp.post("/holds/<int:hold_id>/extend")
+# What to fix when a form comes back incomplete.
+INCOMPLETE = {
+    "extend": "Give a review date and a reason.",
+    "release": "Give a reason, and tick the box to confirm.",
+}
+
+
+@bp.post("/holds/<int:hold_id>/<any(extend, release):decision>")
 @login_required
-def extend(hold_id: int) -> ResponseReturnValue:
+def decide(hold_id: int, decision: str) -> ResponseReturnValue:
+    """Extend or release one hold; its reason becomes a note on the case."""
     _lead_only()
     forms = _forms(hold_id)
-    form = forms[0]
+    form = forms[0] if decision == "extend" else forms[1]
     if not form.validate_on_submit():
-        return _refused(hold_id, forms, "Give a review date and a reason.")
-    review_on: date = form.review_on.data  # type: ignore[assignment]
+        return _refused(hold_id, forms, INCOMPLETE[decision])
     try:
         with session_scope(engine()) as db:
-            extend_hold(db, hold_id, review_on=review_on, reason=form.reason.data or "",
-                        user_id=current_user.id, today=utcnow().date())  # fmt: skip
+            done = _record(db, hold_id, forms, decision)
     except LookupError:
         abort(404)
     except ReviewError as error:
         return _refused(hold_id, forms, str(error))
-    flash(f"Hold extended: reviewed again on {review_on:%d %B %Y}.", "info")
+    flash(done, "info")
     return redirect(url_for("holds.holds"))
 
 
-@bp.post("/holds/<int:hold_id>/release")
-@login_required
-def release(hold_id: int) -> ResponseReturnValue:
-    _lead_only()
-    forms = _forms(hold_id)
-    form = forms[1]
-    if not form.validate_on_submit():
-        return _refused(hold_id, forms, "Give a reason, and tick the box to confirm.")
-    try:
-        with session_scope(engine()) as db:
-            release_hold(db, hold_id, reason=form.reason.data or "", user_id=current_user.id)
-    except LookupError:
-        abort(404)
-    except ReviewError as error:
-        return _refused(hold_id, forms, str(error))
-    flash("Hold released: the case's messages now follow normal retention.", "info")
-    return redirect(url_for("holds.holds"))
+def _record(db: Session, hold_id: int, forms: tuple[ExtendForm, ReleaseForm], decision: str) -> str:
+    if decision == "release":
+        reason = forms[1].reason.data or ""
+        release_hold(db, hold_id, reason=reason, user_id=current_user.id)
+        return "Hold released: the case's messages now follow normal retention."
+    review_on: date = forms[0].review_on.data  # type: ignore[assignment]
+    extend_hold(db, hold_id, review_on=review_on, reason=forms[0].reason.data or "",
+                user_id=current_user.id, today=utcnow().date())  # fmt: skip
+    return f"Hold extended: reviewed again on {review_on:%d %B %Y}."
 
 
 def _refused(
