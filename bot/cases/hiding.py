@@ -35,7 +35,7 @@ BY_RULES = "rules"  # the rules' own hide (personal details, abuse, spam)
 
 # Meta hides comments only (visitor posts and mentions have no hide in the API).
 HIDEABLE_CHANNELS = frozenset({"fb_comment", "ig_comment"})
-# The idempotency key of a safeguarding hide: one per item, and how its outcome is recognised.
+# The idempotency key of a safeguarding hide: one per comment, and how its outcome is recognised.
 SAFEGUARDING_HIDE_KEY = "safeguarding-hide:"
 
 IDENTIFYING_WORDS = {
@@ -106,11 +106,19 @@ def hide_on_arrival(
         categories, rules_hide=rules_hide, channel=item.channel, config=config,
         cries=_cries_for_help(findings, config),
     )  # fmt: skip
-    if decision in (BY_RULES, CHILD_IN_DANGER):
-        key = f"{SAFEGUARDING_HIDE_KEY if decision == CHILD_IN_DANGER else 'hide:'}{item.id}"
+    if decision == BY_RULES:
+        key = f"hide:{item.id}"
+        request_action(session, kind="hide", item=item, key=key, requested_by="system")
+        return decision
+    if decision == CHILD_IN_DANGER:
+        # One per comment, not per version: an edit does not hide it again, nor undo the
+        # lead's decision to unhide it.
+        key = f"{SAFEGUARDING_HIDE_KEY}{item.account_id}:{item.external_id}"
         action = request_action(session, kind="hide", item=item, key=key, requested_by="system")
+        if action.item_id != item.id:
+            return decision  # asked already, for an earlier version of this comment
     case = session.get(Case, item.case_id) if item.case_id else None
-    if decision in (None, BY_RULES) or case is None:
+    if decision is None or case is None:
         return decision
     where = _platform(item)
     if decision == CHILD_IN_DANGER:

@@ -22,6 +22,7 @@ from bot.models.dashboard import CaseEvent
 from bot.tasks import LocalEnqueuer
 from tests.helpers import (
     FIXTURES,
+    PAGE_ID,
     TEST_ACCOUNTS,
     load_payload,
     make_settings,
@@ -97,7 +98,8 @@ def test_a_comment_naming_a_child_in_danger_is_hidden_once_and_the_case_says_so(
     # Meta delivers at least once: the same delivery again asks for nothing more.
     assert signed_post(app.test_client(), page_comment(CHILD_NAMED)).status_code == 200
     [hide] = _hides(app, item)
-    assert (hide.kind, hide.idempotency_key) == ("hide", f"{SAFEGUARDING_HIDE_KEY}{item.id}")
+    key = f"{SAFEGUARDING_HIDE_KEY}{PAGE_ID}:{COMMENT}"
+    assert (hide.kind, hide.idempotency_key) == ("hide", key)
     with Session(app.extensions["haven"].engine) as db:
         case = db.get(Case, db.get(Item, item.id).case_id)  # type: ignore[union-attr]
         assert case is not None and case.case_type == "safeguarding"
@@ -214,3 +216,15 @@ def test_in_a_dry_run_the_case_says_the_comment_is_still_public(make_app: Any) -
         assert perform_action(hide.id) == "done"
         assert len(meta.calls) == 0
     assert _notes(app, item)[-1].startswith("Dry run: Haven recorded the hide but sent nothing")
+
+
+def test_an_edit_of_the_comment_is_not_hidden_again(make_app: Any) -> None:
+    app = make_app()
+    first = _arrives(app, page_comment(CHILD_NAMED))
+    edit = page_comment(CHILD_NAMED + " and nobody is doing anything")
+    edit["entry"][0]["changes"][0]["value"]["verb"] = "edited"
+    second = _arrives(app, edit)
+    assert second.id != first.id and second.external_id == first.external_id
+    # One hide for the comment, whatever its versions: the lead's unhide would stand.
+    assert len(_hides(app, first)) == 1 and _hides(app, second) == []
+    assert [a.action for a in _audited(app, "hiding.")] == ["hiding.requested"]
