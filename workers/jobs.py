@@ -9,6 +9,7 @@ from bot.context import current
 from bot.db import session_scope
 from bot.directory.introductions import settle_introductions
 from bot.models import OutboundAction
+from bot.privacy.hold_reviews import run_hold_reminders
 from bot.privacy.retention import run_retention
 from workers.alerts import dispatch_quietly, run_alert_timers
 from workers.follow_up import run_follow_ups
@@ -75,6 +76,8 @@ def tick() -> dict[str, int]:
         "introductions_settled": settle_introductions(ctx.engine),
         # Before the alert timers, so the follow-up reminders go out on this tick.
         **run_follow_ups(ctx.engine, ctx.settings.config),
+        # Before the alert timers, so the reminder goes out on this tick.
+        "holds_due": run_hold_reminders(ctx.engine, ctx.settings.config.data_protection),
         # After the deadline warnings, so the alerts they raise go out on this tick.
         **run_alert_timers(),
         # Last: removing old texts can wait; nothing above should wait for it.

@@ -8,8 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.actions import request_action
 from bot.audit import record
+from bot.cases.hiding import hide_on_arrival
 from bot.config import HavenConfig
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
@@ -18,7 +18,6 @@ from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
 from workers.consent import join_private_conversation, read_reply
 from workers.drafts import DM_CHANNELS, draft_replies
-from workers.send_plans import COMMENT_CHANNELS
 from workers.versions import (
     STATE_VERBS,
     apply_state_update,
@@ -103,25 +102,17 @@ def handle_item(
     # A message in the private conversation a private reply started joins that reply's case.
     joined = join_private_conversation(session, item)
     case = attach_to_case(session, item, findings) or joined
+    config = config or HavenConfig()
     if not item.from_page and not item.is_echo:
         draft_replies(
             session, ruleset, item, findings, case, page_name=page_name, skip_kinds=answered
         )
-        _request_automatic_hide(session, item, findings)
+        hide_on_arrival(session, item, findings, config.hiding)
     raise_alerts_for_item(session, ruleset, item, findings, config)
-    read_reply(session, item, case, follow_up_days=(config or HavenConfig()).cases.follow_up_days)
+    read_reply(session, item, case, follow_up_days=config.cases.follow_up_days)
     categories = categories_of(findings)
     _finish(session, item, "processed", categories)
     return categories
-
-
-def _request_automatic_hide(session: Session, item: Item, findings: list[RuleFinding]) -> None:
-    """Hide a public comment when a rule says so (Meta's hide keeps it visible to its author)."""
-    hiding = [f.rule for f in findings if f.actions.hide]
-    if hiding and item.channel in COMMENT_CHANNELS and item.removed_at is None:
-        request_action(
-            session, kind="hide", item=item, key=f"hide:{item.id}", requested_by="system"
-        )
 
 
 def _store_findings(session: Session, item: Item, findings: list[RuleFinding]) -> None:

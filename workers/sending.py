@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.audit import record
+from bot.cases.hiding import note_hide_outcome
 from bot.db import session_scope
 from bot.graph.client import GraphClient, GraphError, SentMessage
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
@@ -218,6 +219,8 @@ def _close(
         elif action.kind in {"hide", "unhide"}:
             item.hidden = action.kind == "hide"
         session.add(item)
+    # A hide for a child's safety: the case says whether Meta did it.
+    note_hide_outcome(session, action, item, now=now)
     draft = session.get(ReplyDraft, action.draft_id) if action.draft_id else None
     if draft is not None:
         draft.status = {"done": "sent"}.get(status, status)

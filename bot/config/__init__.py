@@ -29,6 +29,7 @@ from pydantic import (
 from bot.config.alerts import Alerts
 from bot.config.cases import Cases
 from bot.config.dashboard import Dashboard
+from bot.config.hiding import Hiding
 from bot.config.hours import WorkingHours, move_old_keys
 from bot.config.privacy import DataProtection
 from bot.config.section import Section as _Section
@@ -98,6 +99,7 @@ class HavenConfig(_Section):
     cases: Cases = Cases()
     data_protection: DataProtection = DataProtection()
     working_hours: WorkingHours = WorkingHours()
+    hiding: Hiding = Hiding()
     rules: RulesConfig = RulesConfig()
     # What check-config and the processes' start say about the file (old keys read, ...).
     _notices: tuple[str, ...] = PrivateAttr(default=())

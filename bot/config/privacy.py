@@ -1,4 +1,5 @@
-"""The `data_protection:` section of config.yaml: how long message texts are kept."""
+"""The `data_protection:` section of config.yaml: how long message texts are kept, and when
+the safeguarding lead reviews a hold that keeps them longer."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ class DataProtection(Section):
     # Rows purged per table per tick: a large backlog is worked off over a few ticks instead
     # of holding one long transaction against the webhook's writes.
     purge_batch_size: int = Field(default=500, ge=1, le=100_000)
+    # A safeguarding hold (the texts of a safeguarding case, kept past the period) is due for
+    # the lead's review this many months after it is placed; the lead then extends it, with a
+    # new date and a reason, or releases it, and its texts follow the period again.
+    hold_review_months: int = Field(default=12, ge=1, le=120)
+    # While a review is overdue, the lead is reminded again this often.
+    hold_reminder_every_days: int = Field(default=7, ge=1, le=365)
     # How far ahead the retention report looks for "due next".
     report_days_ahead: int = Field(default=7, ge=1, le=365)
     # The public address of Haven, for the status link in Meta's data-deletion answer

@@ -26,6 +26,7 @@ ALERT_KINDS = (
     "reply_deadline",  # a private reply's 7-day window closes within a day
     "digest",  # the weekly digest for the person responsible for content
     "follow_up",  # a case's follow-up is due: check in with the person (workers/follow_up.py)
+    "hold_review",  # safeguarding holds are due for the lead's review (bot/privacy/hold_reviews.py)
 )
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 ESCALATION_STATUSES = ("open", "acknowledged", "stopped")

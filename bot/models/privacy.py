@@ -7,7 +7,7 @@ gets the same confirmation code without Haven keeping the id it has just erased.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -31,6 +31,12 @@ class PrivacyHold(SQLModel, table=True):
     placed_by: str = Field(max_length=80)  # "system", "user:<id>" or "cli"
     released_at: datetime | None = None
     released_by: str | None = Field(default=None, max_length=80)
+    # Policy 004 keeps texts three months "unless there is a valid reason": a hold is that
+    # reason, so the safeguarding lead looks again on this date and extends it (with a new
+    # date and a reason) or releases it. The reasons are case notes, encrypted at rest.
+    review_on: date | None = None
+    # The lead was reminded of this review date then; an extension clears it.
+    review_reminded_at: datetime | None = None
 
 
 class DataDeletionRequest(SQLModel, table=True):

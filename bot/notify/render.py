@@ -102,6 +102,18 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
             f"Raised: {when}",
         ]
         return _done(alert, subject, lines, case_link or f"{base}/", None, config)
+    if alert.kind == "hold_review":
+        count = int(alert.facts.get("count", 0))
+        cases = ", ".join(str(c) for c in alert.facts.get("cases", []))
+        subject = f"Haven: {count} safeguarding hold{'s' if count != 1 else ''} due for review"
+        lines = [
+            "Messages on these cases are kept beyond the retention period for safeguarding. "
+            "Each hold is due for review: extend it, with a new date and a reason, or release "
+            "it, with a reason, so its messages follow normal retention.",
+            f"Cases: {cases}",
+            f"Raised: {when}",
+        ]
+        return _done(alert, subject, lines, f"{base}/holds", None, config)
     if alert.kind == "follow_up":
         subject = f"Haven: a follow-up is due, {ref}"
         lines = [

@@ -3,22 +3,26 @@
 A safeguarding case (the override made it one, or an escalation was opened on it) may be read
 in a safeguarding review long after the retention period, and an erasure request does not
 outweigh that. The hold is a row on the case, placed automatically the first time retention or
-erasure meets the case, so the report can say what is held and why.
+erasure meets the case, so the report can say what is held and why. Each hold has a review date
+on which the safeguarding lead extends or releases it (bot/privacy/hold_reviews.py).
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.audit import record
-from bot.models import Case
+from bot.models import Case, utcnow
 from bot.models.alerts import Escalation
 from bot.models.privacy import PrivacyHold
 
+DEFAULT_REVIEW_MONTHS = 12
 SAFEGUARDING_REASON = (
     "safeguarding case: messages kept for safeguarding review, beyond the retention period "
     "and an erasure request"
@@ -35,12 +39,24 @@ def safeguarding_cases(case_ids: Iterable[int] | None = None) -> object:
     return query
 
 
+def months_later(day: date, months: int) -> date:
+    """The same day `months` later, or that month's last day (31 January + 1 is 28 February)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def place_safeguarding_holds(
-    session: Session, actor: str, case_ids: Iterable[int] | None = None
+    session: Session,
+    actor: str,
+    case_ids: Iterable[int] | None = None,
+    *,
+    review_months: int = DEFAULT_REVIEW_MONTHS,
 ) -> list[int]:
     """Hold every safeguarding case (among `case_ids`) not held before; returns the new ones.
 
     A hold that was released stays released: its row is there, so it is not placed again.
+    Each new hold is due for review `review_months` from today.
     """
     candidates = set(session.exec(safeguarding_cases(case_ids)).all())  # type: ignore[call-overload]
     if not candidates:
@@ -49,16 +65,25 @@ def place_safeguarding_holds(
         session.exec(select(PrivacyHold.case_id).where(col(PrivacyHold.case_id).in_(candidates)))
     )
     placed = []
+    review_on = months_later(utcnow().date(), review_months)
     for case_id in sorted(candidates - existing):
         try:
             # A savepoint: another process placing the same hold a moment ago wins quietly.
             with session.begin_nested():
                 session.add(
-                    PrivacyHold(case_id=case_id, reason=SAFEGUARDING_REASON, placed_by=actor)
+                    PrivacyHold(
+                        case_id=case_id,
+                        reason=SAFEGUARDING_REASON,
+                        placed_by=actor,
+                        review_on=review_on,
+                    )
                 )
         except IntegrityError:
             continue
-        record(session, actor, "privacy.hold_placed", "case", case_id, reason="safeguarding")
+        record(
+            session, actor, "privacy.hold_placed", "case", case_id,
+            reason="safeguarding", review_on=review_on.isoformat(),
+        )  # fmt: skip
         placed.append(case_id)
     return placed
 
@@ -69,6 +94,16 @@ def held_case_ids(session: Session, case_ids: Iterable[int] | None = None) -> se
     if case_ids is not None:
         query = query.where(col(PrivacyHold.case_id).in_(list(case_ids)))
     return set(session.exec(query).all())
+
+
+def would_hold(session: Session, case_ids: Iterable[int]) -> set[int]:
+    """The cases an erasure would keep now: holds in force, and safeguarding cases not held
+    yet (which it would hold). A released hold stays released."""
+    cases = list(case_ids)
+    never_held = safeguarding_cases(cases).where(  # type: ignore[attr-defined]
+        col(Case.id).not_in(select(PrivacyHold.case_id))
+    )
+    return held_case_ids(session, cases) | set(session.exec(never_held).all())
 
 
 def active_holds(session: Session) -> list[PrivacyHold]:

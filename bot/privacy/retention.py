@@ -92,7 +92,7 @@ def purge_expired(
     batch = config.purge_batch_size
     # Holds first, so a safeguarding case reaching the period is held before anything on it
     # could be purged.
-    place_safeguarding_holds(session, "system")
+    place_safeguarding_holds(session, "system", review_months=config.hold_review_months)
     item_ids = session.exec(expired_items(cutoff).order_by(Item.id).limit(batch)).all()
     event_ids = session.exec(expired_events(cutoff).order_by(InboundEvent.id).limit(batch)).all()
     draft_ids = session.exec(expired_drafts(cutoff).order_by(ReplyDraft.id).limit(batch)).all()

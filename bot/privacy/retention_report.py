@@ -35,6 +35,7 @@ class HeldCase:
     reason: str
     placed_at: datetime
     items_kept_past_retention: int
+    review_on: date | None = None  # when the safeguarding lead extends or releases it
 
 
 @dataclass
@@ -60,7 +61,14 @@ class RetentionReport:
             "last_purge_at": self.last_purge_at.isoformat() if self.last_purge_at else None,
             "erasures": self.erasures,
             "deletion_requests": self.deletion_requests,
-            "held": [{**vars(h), "placed_at": h.placed_at.isoformat()} for h in self.held],
+            "held": [
+                {
+                    **vars(h),
+                    "placed_at": h.placed_at.isoformat(),
+                    "review_on": h.review_on.isoformat() if h.review_on else None,
+                }
+                for h in self.held
+            ],
             "overdue_items": self.overdue_items,
             "due_next": {day.isoformat(): n for day, n in sorted(self.due_next.items())},
             "days_ahead": self.days_ahead,
@@ -80,7 +88,8 @@ class RetentionReport:
         ]
         out += [
             f"  case {h.case_id} ({h.case_type}, {h.status}): {h.items_kept_past_retention} "
-            f"items kept past retention; since {h.placed_at:%Y-%m-%d}; {h.reason}"
+            f"items kept past retention; since {h.placed_at:%Y-%m-%d}; review "
+            f"{h.review_on.isoformat() if h.review_on else 'due now'}; {h.reason}"
             for h in self.held
         ] or ["  none"]
         out.append(f"Overdue (removed at the next tick): {self.overdue_items} items.")
@@ -151,6 +160,7 @@ def _held(session: Session, cutoff: datetime) -> list[HeldCase]:
             reason=hold.reason,
             placed_at=hold.placed_at,
             items_kept_past_retention=kept.get(hold.case_id, 0),
+            review_on=hold.review_on,
         )
         for hold, case in rows
     ]

@@ -20,6 +20,7 @@ from bot.web.dashboard import (
     check,
     consent,
     directory,
+    holds,
     matches,
     people,
     privacy,
@@ -49,6 +50,7 @@ PAGES = (
     record,
     consent,
     privacy,
+    holds,
     meta_deletion,
     alerts,
 )

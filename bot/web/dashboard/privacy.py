@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot.db import session_scope
 from bot.privacy.core_data import subject_case_ids
-from bot.privacy.holds import held_case_ids, safeguarding_cases
+from bot.privacy.holds import would_hold
 from bot.privacy.retention_report import build_report
 from bot.privacy.subject import PLATFORMS, check_subject, erase_subject, export_subject, to_json
 from bot.privacy.subject_data import SUBJECT_DATA
@@ -80,8 +80,7 @@ def erase() -> ResponseReturnValue:
         with Session(engine()) as db:
             counts = {e.name: len(e.export(db, platform, user_id)) for e in SUBJECT_DATA}
             cases = subject_case_ids(db, platform, user_id)
-            safeguarding = set(db.exec(safeguarding_cases(cases)).all())  # type: ignore[call-overload]
-            held = held_case_ids(db, cases) | safeguarding
+            held = would_hold(db, cases)
         return render_template(
             "privacy/confirm_erase.html",
             platform=platform,
