@@ -13,6 +13,7 @@ from bot.audit import record
 from bot.config import HavenConfig
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
+from bot.notify.out_of_hours import reply_out_of_hours
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
@@ -109,6 +110,8 @@ def handle_item(
         )
         _request_automatic_hide(session, item, findings)
     raise_alerts_for_item(session, ruleset, item, findings, config)
+    if config is not None and not item.from_page and not item.is_echo:
+        reply_out_of_hours(session, ruleset, config, item, case)
     read_reply(session, item, case, follow_up_days=(config or HavenConfig()).cases.follow_up_days)
     categories = categories_of(findings)
     _finish(session, item, "processed", categories)

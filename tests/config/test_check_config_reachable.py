@@ -74,8 +74,8 @@ def test_production_passes_when_the_lead_gets_a_text(tmp_path: Path) -> None:
 
 
 def test_an_out_of_hours_template_that_does_not_exist_is_named(tmp_path: Path) -> None:
-    change = {"alerts": {"out_of_hours": {"acknowledge_messages": True,
-                                          "acknowledgement_template": "closed_tonight"}}}  # fmt: skip
+    wanted = {"acknowledge_messages": True, "acknowledgement_template": "closed_tonight"}
+    change = {"alerts": {"out_of_hours": wanted}}
     result = _check(tmp_path, change)
     assert result.exit_code == 1
     assert "no private reply template 'closed_tonight'" in result.output
