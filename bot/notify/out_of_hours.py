@@ -173,7 +173,7 @@ def after_crisis_reply_sent(
     """The crisis reply to a comment went: link the person's Messenger id to the case, so
     what they write back joins it (and gets no second automatic reply tonight).
 
-    In a dry run no id comes back; the commenter's own stands in, as for the consent question.
+    Only the id Meta gave back: in a dry run nothing reached anyone, so nobody will answer.
     """
     if action.kind != "private_reply" or not action.idempotency_key.startswith(CRISIS):
         return
@@ -182,7 +182,7 @@ def after_crisis_reply_sent(
         case,
         item=item,
         action_id=action.id,
-        recipient_id=recipient_id or (item.author_id if action.dry_run else None),
+        recipient_id=recipient_id,
         dry_run=action.dry_run,
         now=now,
     )

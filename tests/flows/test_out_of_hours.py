@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.models import Case, OutboundAction, utcnow
 from bot.models.alerts import Alert
 from bot.notify.out_of_hours import SENT_NOTE
-from tests.helpers import page_comment, write_config
+from tests.helpers import REPO, page_comment, write_config
 from tests.support.meta_standin import MetaStandIn
 from tests.support.stack import (
     MODES,
@@ -37,9 +37,12 @@ def stack(
 ) -> Iterator[HavenStack]:
     """config.yaml as shipped (the crisis reply on), sending for real, with the office shut
     today and the days either side, so the test runs out of hours whenever it runs."""
+    assert yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["alerts"][
+        "out_of_hours"
+    ]["send_crisis_reply"]
     path = write_config(tmp_path, dry_run=False)
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert config["alerts"]["out_of_hours"]["send_crisis_reply"] is True
+    config["alerts"]["out_of_hours"]["send_crisis_reply"] = True
     today = datetime.now(ZoneInfo(config["organisation"]["timezone"])).date()
     shut = [today + timedelta(days=d) for d in (-1, 0, 1)]
     config["alerts"]["office_hours"]["bank_holidays"] = shut

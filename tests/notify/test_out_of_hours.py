@@ -5,6 +5,7 @@ does that); these check what is decided and recorded."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import responses
 from sqlmodel import Session, select
 
 from bot.db import session_scope
@@ -20,7 +22,7 @@ from bot.models.alerts import Alert
 from bot.models.consent import CaseContact
 from bot.models.dashboard import CaseEvent
 from bot.notify.out_of_hours import SENT_NOTE, out_of_hours_period, reply_out_of_hours
-from tests.helpers import job_context, signed_post
+from tests.helpers import PAGE_ID, TEST_ACCOUNTS, job_context, signed_post
 from tests.notify.conftest import (
     AUTHOR_ID,
     IN_HOURS,
@@ -38,6 +40,8 @@ from workers.sending import perform
 HELP = "Does anyone else feel like they're failing? I really need someone to talk to."
 HELLO = "Hello, what time does the Thursday group start?"
 SENDER = "7392015648120777"
+MESSENGER_ID = "7392015648120555"  # the commenter's id in Messenger, which Meta gives back
+GRAPH = "https://graph.facebook.com/v24.0"
 
 
 def closed_now() -> dict[str, Any]:
@@ -236,23 +240,33 @@ def test_the_acknowledgement_is_off_unless_asked_for(
 
 
 def test_their_answer_to_the_crisis_reply_joins_the_case_and_gets_nothing_more(
-    night: AlertStack,
+    tmp_path: Path, smtp: SMTPServer, hook: WebhookReceiver
 ) -> None:
-    item_id = _tonight(night, RISK_TEXT)
-    (action,) = _sent(night)
-    with session_scope(night.engine) as session:
-        # The sample comment is from 2025: make it tonight's, inside Meta's 7 days.
-        session.get(Item, item_id).created_at = utcnow()
-    graph = job_context(night.app).graph  # config.yaml's dry run: recorded, nothing sent
-    assert perform(night.engine, graph, action.id) == "done"
-    (contact,) = night.rows(CaseContact)
-    # In a dry run the commenter's own id stands in for the Messenger id Meta gives back.
-    assert (contact.messaging_id, contact.action_id) == (AUTHOR_ID, action.id)
-    answer = _message(night, "thank you. I still want to die", sender=AUTHOR_ID)
-    with Session(night.engine) as session:
-        first, second = session.get(Item, item_id), session.get(Item, answer)
-        assert second.case_id == first.case_id
-    assert len(_sent(night)) == 1
+    config = alerts_config(smtp.port, hook.url, office_hours=closed_now(),
+                           out_of_hours={"send_crisis_reply": True})  # fmt: skip
+    stack, _queue = make_stack(tmp_path, config, meta={"dry_run": False, "accounts": TEST_ACCOUNTS})
+    try:
+        item_id = _tonight(stack, RISK_TEXT)
+        (action,) = _sent(stack)
+        with session_scope(stack.engine) as session:
+            # The sample comment is from 2025: make it tonight's, inside Meta's 7 days.
+            session.get(Item, item_id).created_at = utcnow()
+        with responses.RequestsMock() as meta:
+            meta.post(f"{GRAPH}/{PAGE_ID}/messages",
+                      json={"recipient_id": MESSENGER_ID, "message_id": "m_1"})  # fmt: skip
+            assert perform(stack.engine, job_context(stack.app).graph, action.id) == "done"
+            assert json.loads(meta.calls[0].request.body)["recipient"] == {
+                "comment_id": "900000000000001_7001"
+            }
+        (contact,) = stack.rows(CaseContact)
+        assert (contact.messaging_id, contact.action_id) == (MESSENGER_ID, action.id)
+        answer = _message(stack, "thank you. I still want to die", sender=MESSENGER_ID)
+        with Session(stack.engine) as session:
+            first, second = session.get(Item, item_id), session.get(Item, answer)
+            assert second.case_id == first.case_id
+        assert len(_sent(stack)) == 1
+    finally:
+        stack.engine.dispose()
 
 
 def test_a_retried_job_asks_once(night: AlertStack, monkeypatch: pytest.MonkeyPatch) -> None:
