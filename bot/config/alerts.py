@@ -2,9 +2,8 @@
 
 Nothing here is a secret: the SMTP password, Slack URLs, webhook signing secrets and the SMS
 provider's account and token are named by `*_env` keys and read from the environment only when
-a message is sent. Every channel is off
-until it is configured; the dashboard's alerts inbox is always on, so an alert is never lost
-because an address is missing.
+a message is sent. Every channel is off until it is configured; the dashboard's alerts inbox is
+always on, so an alert is never lost because an address is missing.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from bot.actions import send_without_approval
 from bot.audit import record
 from bot.cases.consent import link_contact
 from bot.config import HavenConfig
+from bot.config.alerts import OfficeHours
 from bot.models import Case, Item, OutboundAction, ReplyDraft, utcnow
 from bot.models.dashboard import CaseEvent
 from bot.notify.hours import DM_CHANNEL, describe_back, is_open, next_opening
@@ -76,7 +77,7 @@ def out_of_hours_period(config: HavenConfig, received: datetime, now: datetime) 
     None in office hours, and for an item judged after the office opened (a worker down all
     night): staff are in by then and the lead has been paged.
     """
-    hours, zone = config.alerts.office_hours, config.organisation.timezone
+    hours, zone = _staffed(config), config.organisation.timezone
     if is_open(hours, zone, received) or is_open(hours, zone, now):
         return None
     try:
@@ -86,6 +87,11 @@ def out_of_hours_period(config: HavenConfig, received: datetime, now: datetime) 
     if next_opening(hours, zone, now) != ends:
         return None
     return f"{ends.astimezone(UTC):%Y%m%dT%H%MZ}"
+
+
+def _staffed(config: HavenConfig) -> OfficeHours:
+    """When staff are in: the one setting alerts and this module read."""
+    return config.alerts.office_hours
 
 
 def _conversation(item: Item, case: Case | None) -> str:
@@ -135,7 +141,7 @@ def _acknowledge(
     done = select(OutboundAction.id).where(OutboundAction.idempotency_key.in_(keys))
     if session.exec(done).first() is not None:
         return None  # acknowledged already, or they had the crisis reply tonight
-    hours, zone = config.alerts.office_hours, config.organisation.timezone
+    zone = config.organisation.timezone
     context = {
         "first_name": (item.author_name or "").split(" ")[0],
         "page_name": config.organisation.page_name,
@@ -145,7 +151,8 @@ def _acknowledge(
     except KeyError:
         log.warning("no %s template; no acknowledgement sent", wanted.acknowledgement_template)
         return None
-    back = hours.back_sentence.replace("{back}", describe_back(hours, zone, item.received_at))
+    when_back = describe_back(_staffed(config), zone, item.received_at)
+    back = config.alerts.office_hours.back_sentence.replace("{back}", when_back)
     draft = ReplyDraft(
         item_id=item.id,
         case_id=case.id if case else None,

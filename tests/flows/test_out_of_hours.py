@@ -37,9 +37,8 @@ def stack(
 ) -> Iterator[HavenStack]:
     """config.yaml as shipped (the crisis reply on), sending for real, with the office shut
     today and the days either side, so the test runs out of hours whenever it runs."""
-    assert yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["alerts"][
-        "out_of_hours"
-    ]["send_crisis_reply"]
+    shipped = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    assert shipped["alerts"]["out_of_hours"]["send_crisis_reply"] is True
     path = write_config(tmp_path, dry_run=False)
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     config["alerts"]["out_of_hours"]["send_crisis_reply"] = True
