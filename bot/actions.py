@@ -6,6 +6,7 @@ carries it out, and only through bot/graph/client.py.
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
@@ -13,7 +14,13 @@ from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
 from bot.tasks import Enqueuer, job_id
 
 PERFORM_ACTION = "workers.jobs.perform_action"
-DRAFT_KIND_TO_ACTION = {"public": "public_reply", "private": "private_reply", "dm": "dm"}
+# An "ack" draft is the plain out-of-hours acknowledgement: a message like any other.
+DRAFT_KIND_TO_ACTION = {
+    "public": "public_reply",
+    "private": "private_reply",
+    "dm": "dm",
+    "ack": "dm",
+}
 
 
 def request_action(
@@ -39,8 +46,14 @@ def request_action(
         account_id=item.account_id,
         requested_by=requested_by,
     )
-    session.add(action)
-    session.flush()
+    try:
+        # A savepoint: another worker may have taken this key a moment ago; theirs stands.
+        with session.begin_nested():
+            session.add(action)
+    except IntegrityError:
+        return session.exec(
+            select(OutboundAction).where(OutboundAction.idempotency_key == key)
+        ).one()
     record(session, requested_by, f"action.requested.{kind}", "item", item.id, action_id=action.id)
     return action
 
@@ -82,6 +95,37 @@ def approve_draft(
         )
         action.updated_at = utcnow()
         session.add(action)
+    return action
+
+
+def send_without_approval(
+    session: Session, draft: ReplyDraft, *, key: str, reason: str
+) -> OutboundAction | None:
+    """Haven sends a draft itself, where config.yaml allows it (out of hours).
+
+    `key` says how often it may go (e.g. once per conversation and period); None when an
+    action already holds the key, here or in a worker that got there first.
+    """
+    taken = select(OutboundAction.id).where(OutboundAction.idempotency_key == key)
+    if session.exec(taken).first() is not None:
+        return None
+    item = session.get(Item, draft.item_id)
+    if item is None:
+        raise LookupError(f"draft {draft.id} has no item")
+    action = request_action(
+        session,
+        kind=DRAFT_KIND_TO_ACTION[draft.kind],
+        item=item,
+        key=key,
+        requested_by="system",
+        draft=draft,
+    )
+    if action.draft_id != draft.id:
+        return None
+    draft.status = "approved"
+    draft.decided_at = draft.updated_at = utcnow()
+    session.add(draft)
+    record(session, "system", "draft.sent_automatically", "draft", draft.id, reason=reason)
     return action
 
 

@@ -76,6 +76,16 @@ def environ_for_tests(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def repo_config(*, crisis_reply_out_of_hours: bool = False) -> dict[str, Any]:
+    """The repository's config.yaml as data. Tests pass at any hour, so the crisis reply it
+    sends by itself out of hours is off unless a test asks for it (tests/*/test_out_of_hours.py)."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config["alerts"]["out_of_hours"]["send_crisis_reply"] = crisis_reply_out_of_hours
+    return config
+
+
 def make_settings(tmp_path: Path, *, config: dict[str, Any] | None = None, **env: str) -> Settings:
     overrides = {
         "meta": {"accounts": TEST_ACCOUNTS},
@@ -84,6 +94,7 @@ def make_settings(tmp_path: Path, *, config: dict[str, Any] | None = None, **env
         # Weighing each word of a finding embeds the message once more per word: most of what
         # a finding costs. The tests of explanations (tests/semantic/) turn it back on.
         "rules": {"semantic": {"explain_words": False}},
+        "alerts": repo_config()["alerts"],
         **(config or {}),
     }
     return load_settings(
@@ -202,7 +213,7 @@ def write_config(tmp_path: Path, **meta: Any) -> Path:
     for tests that start real processes which read HAVEN_CONFIG."""
     import yaml
 
-    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config = repo_config()
     config["meta"].update(accounts=TEST_ACCOUNTS, **meta)
     config["dashboard"]["secure_cookies"] = False
     config["queue"]["retry_intervals"] = [1, 1, 1]

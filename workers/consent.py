@@ -24,6 +24,7 @@ from bot.cases.consent import (
     set_consent,
 )
 from bot.models import Case, Finding, Item, OutboundAction, ReplyDraft, utcnow
+from bot.notify.out_of_hours import after_crisis_reply_sent
 from rules.consent import read_consent
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ def after_reply_sent(
     case = session.get(Case, draft.case_id)
     if case is None or case.status == "closed":
         return
+    after_crisis_reply_sent(session, action, item, case, recipient_id=recipient_id, now=now)
     if draft.template in CONSENT_TEMPLATES:
         if action.kind == "dm":
             recipient_id = recipient_id or item.thread_id

@@ -13,6 +13,7 @@ from bot.cases.hiding import hide_on_arrival
 from bot.config import HavenConfig
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
+from bot.notify.out_of_hours import reply_out_of_hours
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
@@ -109,6 +110,8 @@ def handle_item(
         )
         hide_on_arrival(session, item, findings, config.hiding)
     raise_alerts_for_item(session, ruleset, item, findings, config)
+    if not item.from_page and not item.is_echo:
+        reply_out_of_hours(session, ruleset, config, item, case)
     read_reply(session, item, case, follow_up_days=config.cases.follow_up_days)
     categories = categories_of(findings)
     _finish(session, item, "processed", categories)

@@ -65,25 +65,15 @@ def mark_asked(
     now: datetime,
 ) -> None:
     """The reply asking for consent has gone: wait for their answer and remember who got it."""
-    if recipient_id:
-        exists = session.exec(
-            select(CaseContact.id).where(
-                CaseContact.case_id == case.id, CaseContact.messaging_id == recipient_id
-            )
-        ).first()
-        if exists is None:
-            session.add(
-                CaseContact(
-                    case_id=case.id,
-                    platform=item.platform,
-                    account_id=item.account_id,
-                    messaging_id=recipient_id[:64],
-                    item_id=item.id,
-                    action_id=action_id,
-                    dry_run=dry_run,
-                    created_at=now,
-                )
-            )
+    link_contact(
+        session,
+        case,
+        item=item,
+        action_id=action_id,
+        recipient_id=recipient_id,
+        dry_run=dry_run,
+        now=now,
+    )
     previous = case.consent
     if previous == "not_asked":
         # Only a first ask changes the state: an answer already given stands.
@@ -114,6 +104,39 @@ def mark_asked(
         linked=bool(recipient_id),
         dry_run=dry_run,
     )
+
+
+def link_contact(
+    session: Session,
+    case: Case,
+    *,
+    item: Item,
+    action_id: int | None,
+    recipient_id: str | None,
+    dry_run: bool,
+    now: datetime,
+) -> None:
+    """Remember the messaging id a private reply reached, so their answers join this case."""
+    if not recipient_id:
+        return
+    exists = session.exec(
+        select(CaseContact.id).where(
+            CaseContact.case_id == case.id, CaseContact.messaging_id == recipient_id
+        )
+    ).first()
+    if exists is None:
+        session.add(
+            CaseContact(
+                case_id=case.id,
+                platform=item.platform,
+                account_id=item.account_id,
+                messaging_id=recipient_id[:64],
+                item_id=item.id,
+                action_id=action_id,
+                dry_run=dry_run,
+                created_at=now,
+            )
+        )
 
 
 def set_consent(

@@ -17,6 +17,8 @@ from bot.cli.common import CONFIG_OPTION, cli_settings
 from bot.cli.privacy import retention, subject
 from bot.cli.rules import classify, rules
 from bot.cli.security import audit, keys
+from bot.config import Settings
+from bot.config.alerts import Alerts
 from bot.context import build_context, install
 from bot.crypto import DataKeyError
 from bot.db import make_engine, session_scope, upgrade
@@ -110,19 +112,52 @@ def check_config(config_path: str | None) -> None:
     except (RuleError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     alerts = settings.config.alerts
+    for name in _out_of_hours_templates(alerts):
+        if not ruleset.templates.get(name, {}).get("private"):
+            raise click.ClickException(
+                f"alerts.out_of_hours: the rule packs have no private reply template {name!r}"
+            )
     missing = [name for name in alerts.env_names() if not os.environ.get(name)]
     if missing:
         raise click.ClickException(
             f"alerts: these environment variables are not set: {', '.join(missing)}"
         )
-    click.echo(
+    summary = (
         f"{settings.summary()}; {len(ruleset.rules)} rules; "
         f"semantic stage {semantic.reason}; {alerts.summary()}"
     )
+    if (
+        _in_production(settings)
+        and not alerts.has_contacts("safeguarding_lead")
+        and not alerts.accept_dashboard_only
+    ):
+        # At 11pm nobody is watching the dashboard: risk must reach a person.
+        raise click.ClickException(
+            f"{summary}\nalerts: in production the safeguarding lead must be reachable beyond "
+            "the dashboard: give alerts.roles.safeguarding_lead an email address, a phone "
+            "number (alerts.sms) or a webhook, or set alerts.accept_dashboard_only: true"
+        )
+    click.echo(summary)
     from bot.notify.duty import rota_notes
 
     for note in (*settings.config.notices, *rota_notes(alerts)):
         click.echo(f"note: {note}")
+
+
+def _out_of_hours_templates(alerts: Alerts) -> list[str]:
+    """The templates Haven sends from by itself out of hours, as config.yaml turns them on."""
+    wanted = alerts.out_of_hours
+    names = [alerts.office_hours.out_of_hours_template] if wanted.send_crisis_reply else []
+    return names + ([wanted.acknowledgement_template] if wanted.acknowledge_messages else [])
+
+
+def _in_production(settings: Settings) -> bool:
+    """Haven looks after a real page, or runs on the production shape (PostgreSQL, Redis)."""
+    return bool(
+        settings.config.meta.accounts
+        or settings.redis_url
+        or settings.database_url.startswith("postgresql")
+    )
 
 
 @main.command("init-db")

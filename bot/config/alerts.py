@@ -1,9 +1,9 @@
 """The `alerts:` section of config.yaml: who is told what, how, and when.
 
-Nothing here is a secret: the SMTP password, Slack URLs and webhook signing secrets are named
-by `*_env` keys and read from the environment only when a message is sent. Every channel is off
-until it is configured; the dashboard's alerts inbox is always on, so an alert is never lost
-because an address is missing.
+Nothing here is a secret: the SMTP password, Slack URLs, webhook signing secrets and the SMS
+provider's account and token are named by `*_env` keys and read from the environment only when
+a message is sent. Every channel is off until it is configured; the dashboard's alerts inbox is
+always on, so an alert is never lost because an address is missing.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Literal
 
+import phonenumbers
 from pydantic import Field, field_validator, model_validator
 
 from bot.config.hours import Weekday
@@ -21,8 +22,10 @@ from rules.model import CATEGORIES, TAXONOMY
 Role = Literal["admin", "moderator", "safeguarding_lead", "safeguarding_deputy"]
 ENV_NAME = r"^[A-Z][A-Z0-9_]*$"
 CHANNEL_NAME = r"^[a-z][a-z0-9_-]{0,39}$"
-# "email" is the SMTP channel; every other channel name is one of `alerts.webhooks`.
+# "email" is the SMTP channel, "sms" the text-message one; every other channel name is one of
+# `alerts.webhooks`.
 EMAIL = "email"
+SMS = "sms"
 
 
 class EmailChannel(Section):
@@ -42,6 +45,51 @@ class EmailChannel(Section):
     timeout_seconds: float = Field(default=10, gt=0, le=120)
 
 
+def phone_number(value: str) -> str:
+    """A mobile number in E.164 (+447400123456); national spellings are refused, not guessed."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            f"{value!r} is not a valid phone number in international format, e.g. +44 7400 123456"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class SmsChannel(Section):
+    """Text messages through a Twilio-compatible HTTP API (POST .../Accounts/{sid}/Messages.json).
+
+    The account id and token are credentials: name the variables holding them.
+    """
+
+    enabled: bool = False
+    api_url: str = "https://api.twilio.com"
+    account_sid_env: str = Field(default="HAVEN_SMS_ACCOUNT_SID", pattern=ENV_NAME)
+    auth_token_env: str = Field(default="HAVEN_SMS_AUTH_TOKEN", pattern=ENV_NAME)
+    from_number: str | None = None
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+    @field_validator("api_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("api_url must be https:// (credentials travel with every request)")
+        return value.rstrip("/")
+
+    @field_validator("from_number")
+    @classmethod
+    def _from_number(cls, value: str | None) -> str | None:
+        return None if value is None else phone_number(value)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SmsChannel:
+        if self.enabled and not self.from_number:
+            raise ValueError("an enabled SMS channel needs from_number (your provider's number)")
+        return self
+
+
 class WebhookChannel(Section):
     """A Slack-compatible incoming webhook, or a generic webhook signed with HMAC-SHA256."""
 
@@ -55,8 +103,8 @@ class WebhookChannel(Section):
 
     @model_validator(mode="after")
     def _complete(self) -> WebhookChannel:
-        if self.name == EMAIL:
-            raise ValueError("'email' is the SMTP channel; give the webhook another name")
+        if self.name in (EMAIL, SMS):
+            raise ValueError(f"{self.name!r} is a built-in channel; give the webhook another name")
         if (self.url is None) == (self.url_env is None):
             raise ValueError("give exactly one of url and url_env")
         if self.kind == "signed" and not self.secret_env:
@@ -68,9 +116,16 @@ class RoleContacts(Section):
     """How the people in one role are reached."""
 
     email: tuple[str, ...] = ()
+    # Mobile numbers for the "sms" channel, in international format (+44 7400 123456).
+    phones: tuple[str, ...] = ()
     channels: tuple[str, ...] = (EMAIL,)
     # Added when an escalation is not acknowledged in time: a second way to reach them.
     second_channels: tuple[str, ...] = ()
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(phone_number(number) for number in value)
 
 
 class CategoryRoute(Section):
@@ -117,6 +172,22 @@ class OfficeHours(Section):
         if "{back}" not in self.back_sentence:
             raise ValueError("back_sentence must contain {back}")
         return self
+
+
+class OutOfHours(Section):
+    """What Haven sends by itself while nobody is in (README, "Out of hours"); off unless set.
+
+    Each goes once per conversation per out-of-hours period, and only within Meta's rules (one
+    private reply per comment within 7 days; a message within 24 hours of the person's last).
+    """
+
+    # Risk: the crisis reply (crisis lines and when the team is back) goes at once, as a
+    # private reply to a comment or a message in a conversation, instead of waiting as a draft.
+    send_crisis_reply: bool = False
+    # Other private messages get a plain acknowledgement saying when the team is back. Never
+    # comments: the acknowledgement would use up the one private reply Meta allows.
+    acknowledge_messages: bool = False
+    acknowledgement_template: str = Field(default="out_of_hours_ack", min_length=1)
 
 
 class Partner(Section):
@@ -166,15 +237,20 @@ class Alerts(Section):
     # Links in alerts point here (the dashboard's public HTTPS address).
     dashboard_url: str = "http://127.0.0.1:5000"
     email: EmailChannel = EmailChannel()
+    sms: SmsChannel = SmsChannel()
     webhooks: tuple[WebhookChannel, ...] = ()
     roles: dict[Role, RoleContacts] = {}
     # How each person on the rota is reached, by dashboard username; someone on the rota
     # without an entry here is paged on their role's contacts.
     people: dict[str, RoleContacts] = {}
     rota: Rota = Rota()
+    # True: you accept that, in production, the lead is told only on the dashboard
+    # (`haven check-config` refuses that otherwise).
+    accept_dashboard_only: bool = False
     categories: dict[str, CategoryRoute] = {}
     escalation: Escalation = Escalation()
     office_hours: OfficeHours = OfficeHours()
+    out_of_hours: OutOfHours = OutOfHours()
     partners: tuple[Partner, ...] = ()
     digest: Digest = Digest()
     delivery: Delivery = Delivery()
@@ -199,20 +275,26 @@ class Alerts(Section):
         names = [w.name for w in self.webhooks]
         if len(set(names)) != len(names):
             raise ValueError("webhooks: two webhooks share a name")
-        known = {EMAIL, *names}
+        known = {EMAIL, SMS, *names}
         used = [(f"roles.{r}", c.channels + c.second_channels) for r, c in self.roles.items()]
         used += [(f"people.{p}", c.channels + c.second_channels) for p, c in self.people.items()]
         used += [(f"categories.{k}", r.channels or ()) for k, r in self.categories.items()]
-        used += [(f"partners.{p.name}", p.channels) for p in self.partners]
         for where, channels in used:
             for channel in channels:
                 if channel not in known:
                     raise ValueError(f"{where}: no channel called {channel!r}")
+        for partner in self.partners:
+            # A partner's key contact is told by email or webhook; no phones are kept for them.
+            for channel in partner.channels:
+                if channel not in known - {SMS}:
+                    raise ValueError(f"partners.{partner.name}: no channel called {channel!r}")
         return self
 
     def env_names(self) -> list[str]:
         """Environment variables the configured channels read their secrets from."""
         names = [self.email.password_env] if self.email.enabled else []
+        if self.sms.enabled:
+            names += [self.sms.account_sid_env, self.sms.auth_token_env]
         for hook in self.webhooks:
             names += [hook.url_env, hook.secret_env]
         return sorted({n for n in names if n})
@@ -221,7 +303,11 @@ class Alerts(Section):
         """What is on, and whether the safeguarding lead can be reached outside the dashboard."""
         lead = "yes" if self.has_contacts("safeguarding_lead") else "ONLY ON THE DASHBOARD"
         email = "on" if self.email.enabled else "off"
-        return f"alerts: email {email}, {len(self.webhooks)} webhook(s), lead reachable: {lead}"
+        sms = "on" if self.sms.enabled else "off"
+        return (
+            f"alerts: email {email}, sms {sms}, {len(self.webhooks)} webhook(s), "
+            f"lead reachable: {lead}"
+        )
 
     def webhook(self, name: str) -> WebhookChannel | None:
         return next((w for w in self.webhooks if w.name == name), None)
@@ -240,5 +326,8 @@ class Alerts(Section):
     def reachable(self, contacts: RoleContacts | None) -> bool:
         if contacts is None:
             return False
-        channels = contacts.channels + contacts.second_channels
-        return any(c != EMAIL or (self.email.enabled and contacts.email) for c in channels)
+        reachable = {
+            EMAIL: self.email.enabled and bool(contacts.email),
+            SMS: self.sms.enabled and bool(contacts.phones),
+        }
+        return any(reachable.get(c, True) for c in contacts.channels + contacts.second_channels)

@@ -1,8 +1,10 @@
-"""Channel senders: SMTP (STARTTLS or TLS), a Slack-compatible webhook, a signed webhook.
+"""Channel senders: SMTP (STARTTLS or TLS), SMS through a Twilio-compatible API, a
+Slack-compatible webhook, a signed webhook.
 
 Each sends one rendered, content-free message and raises `DeliveryError` on any failure; the
-caller records the attempt and retries with back-off. Secrets (the SMTP password, a Slack URL,
-a signing secret) are read from the environment only here, at the moment of sending.
+caller records the attempt and retries with back-off. Secrets (the SMTP password, the SMS
+account and token, a Slack URL, a signing secret) are read from the environment only here, at
+the moment of sending.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from bot.config.alerts import EMAIL, Alerts, EmailChannel, WebhookChannel
+from bot.config.alerts import EMAIL, SMS, Alerts, EmailChannel, SmsChannel, WebhookChannel
 from bot.notify.render import Rendered
 
 SIGNATURE_HEADER = "X-Haven-Signature"
@@ -54,6 +56,9 @@ def send(
     """Hand one message to one channel; raises DeliveryError."""
     if channel == EMAIL:
         send_email(alerts.email, recipient, message, environ)
+        return
+    if channel == SMS:
+        send_sms(alerts.sms, recipient, message, environ)
         return
     hook = alerts.webhook(channel)
     if hook is None:
@@ -97,6 +102,51 @@ def send_email(
             smtp.send_message(mail)
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP {settings.host}:{settings.port}: {_reason(exc)}") from None
+
+
+def sms_text(message: Rendered) -> str:
+    """What fits a text: the subject (kind and case), the category, and the links. Nothing else."""
+    category = message.payload.get("category")
+    parts = [message.subject + (f" ({category})" if category else "")]
+    if message.link:
+        parts.append(f"Open: {message.link}")
+    if message.ack_url:
+        parts.append(f"Acknowledge: {message.ack_url}")
+    return "\n".join(parts)
+
+
+def send_sms(settings: SmsChannel, to: str, message: Rendered, environ: Mapping[str, str]) -> None:
+    """POST the form Twilio's Messages API takes, with the account id and token as basic auth."""
+    if not settings.enabled:
+        raise DeliveryError("SMS is switched off in config.yaml (alerts.sms.enabled)")
+    sid = env_value(environ, settings.account_sid_env)
+    token = env_value(environ, settings.auth_token_env)
+    for name, value in ((settings.account_sid_env, sid), (settings.auth_token_env, token)):
+        if value is None:
+            raise DeliveryError(f"{name} is not set")
+    url = f"{settings.api_url}/2010-04-01/Accounts/{sid}/Messages.json"
+    form = {"To": to, "From": settings.from_number or "", "Body": sms_text(message)}
+    try:
+        response = requests.post(
+            url, data=form, auth=(sid or "", token or ""), timeout=settings.timeout_seconds
+        )
+    except requests.RequestException as exc:
+        raise DeliveryError(f"SMS provider: {type(exc).__name__}") from None
+    with response:
+        if not 200 <= response.status_code < 300:
+            # The provider's error code (e.g. 21211, an invalid 'To') says why; never the body.
+            code = _json_field(response, "code")
+            raise DeliveryError(
+                f"SMS provider: HTTP {response.status_code}" + (f" (code {code})" if code else "")
+            )
+
+
+def _json_field(response: requests.Response, name: str) -> object:
+    try:
+        answer = response.json()
+    except ValueError:
+        return None
+    return answer.get(name) if isinstance(answer, dict) else None
 
 
 def post_slack(hook: WebhookChannel, message: Rendered, environ: Mapping[str, str]) -> None:

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from bot.audit import record
 from bot.cases.access import Audience, alert_audience, is_safeguarding_category
 from bot.config import HavenConfig
-from bot.config.alerts import EMAIL, Alerts
+from bot.config.alerts import EMAIL, SMS, Alerts
 from bot.db import session_scope
 from bot.models import utcnow
 from bot.models.alerts import AckLink, Alert, AlertDelivery, Escalation
@@ -76,7 +76,7 @@ def targets(alerts: Alerts, alert: Alert, audience: Audience) -> list[Target]:
             channels = route.channels if route and route.channels is not None else contacts.channels
             if alert.kind == "escalation" and alert.level > 0:
                 channels = channels + contacts.second_channels  # "and by a second channel"
-            found += _expand(alerts, channels, contacts.email, role)
+            found += _expand(alerts, channels, contacts.email, role, contacts.phones)
     unique: dict[tuple[str, str], Target] = {}
     for target in found:
         unique.setdefault((target.channel, target.recipient), target)
@@ -84,13 +84,20 @@ def targets(alerts: Alerts, alert: Alert, audience: Audience) -> list[Target]:
 
 
 def _expand(
-    alerts: Alerts, channels: tuple[str, ...], emails: tuple[str, ...], role: str | None
+    alerts: Alerts,
+    channels: tuple[str, ...],
+    emails: tuple[str, ...],
+    role: str | None,
+    phones: tuple[str, ...] = (),
 ) -> list[Target]:
     found = []
     for channel in channels:
         if channel == EMAIL:
             if alerts.email.enabled:
                 found += [Target(EMAIL, address, role) for address in emails]
+        elif channel == SMS:
+            if alerts.sms.enabled:
+                found += [Target(SMS, number, role) for number in phones]
         elif alerts.webhook(channel) is not None:
             found.append(Target(channel, channel, role))
     return found

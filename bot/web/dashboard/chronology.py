@@ -18,7 +18,8 @@ from bot.models.dashboard import CaseEvent
 from bot.web.dashboard.base import status_label
 from bot.web.dashboard.entries import Entry
 
-DRAFT_LABELS = {"public": "a public reply", "private": "a private reply", "dm": "a message"}
+DRAFT_LABELS = {"public": "a public reply", "private": "a private reply", "dm": "a message",
+                "ack": "an out-of-hours acknowledgement"}  # fmt: skip
 ACTION_LABELS = {
     "public_reply": "Public reply",
     "private_reply": "Private reply",
@@ -30,12 +31,14 @@ ACTION_LABELS = {
 # Audit actions told better by their own rows (case events, outbound actions) or too
 # routine to tell (every item is processed); views are listed apart.
 UNTOLD = {"case.status_changed", "case.note_added", "case.assigned", "case.viewed",
-          "case.view_refused", "draft.created", "item.processed", "item.superseded"}  # fmt: skip
+          "case.view_refused", "draft.created", "item.processed", "item.superseded",
+          "case.out_of_hours_reply"}  # fmt: skip
 AUDIT_LABELS = {
     "case.opened": "Opened the case",
     "case.escalated": "Escalated to the safeguarding lead",
     "draft.approved": "Approved a suggested reply",
     "draft.rejected": "Rejected a suggested reply",
+    "draft.sent_automatically": "Sent a reply without waiting for approval (out of hours)",
     "draft.deadline_warning": "Warned: a private reply's 7-day window closes within a day",
     "record.entry_added": "Added to the safeguarding record",
     "record.signed_off": "Signed off the safeguarding record",
