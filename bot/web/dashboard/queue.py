@@ -22,6 +22,7 @@ from bot.db import session_scope
 from bot.models import Finding, Item, utcnow
 from bot.models.dashboard import PersonMark
 from bot.notify.alerts import overnight_first
+from bot.untrusted import ascii_int
 from bot.web.dashboard.base import (
     SEVERITY_RANK,
     bp,
@@ -118,7 +119,8 @@ def _cursor(raw: str) -> tuple[datetime, int] | None:
         at = datetime.fromisoformat(when)
     except ValueError:
         return None
-    return (at, int(number)) if number.isdigit() and at.tzinfo is not None else None
+    row_id = ascii_int(number)
+    return (at, row_id) if row_id is not None and at.tzinfo is not None else None
 
 
 @bp.get("/")
