@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 
 from bot.models import InboundEvent, Item
+from bot.untrusted import MAX_JSON_DEPTH, UntrustedInput, json_loads
 from tests.helpers import APP_SECRET, PAGE_ID, VERIFY_TOKEN, page_comment, signed_post
 from webhooks.signature import sign
 
@@ -170,3 +171,10 @@ def test_any_json_error_in_a_signed_delivery_is_a_400_and_stores_nothing(
     assert response.status_code == 400
     assert "malformed JSON" in response.get_json()["status"]
     assert _counts(app) == (0, 0)
+
+
+def test_the_depth_limit_is_exact_and_far_above_what_meta_sends() -> None:
+    assert json_loads(_nested(MAX_JSON_DEPTH)) is not None
+    with pytest.raises(UntrustedInput):
+        json_loads(_nested(MAX_JSON_DEPTH + 1))
+    assert json_loads('"text"') == "text" and json_loads("7") == 7
