@@ -34,7 +34,7 @@ from bot.models.moderation import (
     ReplyDraft,
     User,
 )
-from bot.models.privacy import DataDeletionRequest, PrivacyHold, PrivacyRemoval
+from bot.models.privacy import DataDeletionRequest, ErasedSubject, PrivacyHold, PrivacyRemoval
 
 # The schema of every table above (SQLModel keeps one registry for all of them).
 metadata = SQLModel.metadata
@@ -61,6 +61,7 @@ __all__ = [
     "CaseTopic",
     "ConsentRecord",
     "DataDeletionRequest",
+    "ErasedSubject",
     "Escalation",
     "Finding",
     "InboundEvent",
