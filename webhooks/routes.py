@@ -82,9 +82,10 @@ def receive() -> tuple[Response, int]:
         except Exception as exc:  # Redis down: the items are safe, the sweep will enqueue them
             log.warning("enqueue failed for item %s (%s); left for the sweep", item_id, exc)
     log.info(
-        "webhook stored %d new, %d duplicate, %d ignored, %d unknown",
+        "webhook stored %d new, %d duplicate, %d erased, %d ignored, %d unknown",
         len(stored.new_item_ids),
         stored.duplicates,
+        stored.erased,
         len(parsed.ignored),
         len(parsed.unknown),
     )
@@ -93,6 +94,7 @@ def receive() -> tuple[Response, int]:
         "ok",
         stored=len(stored.new_item_ids),
         duplicates=stored.duplicates,
+        erased=stored.erased,
         ignored=len(parsed.ignored),
         unknown=len(parsed.unknown),
     )

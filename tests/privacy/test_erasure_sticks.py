@@ -10,15 +10,20 @@ import json
 import time
 from typing import Any
 
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.cli import main
+from bot.config import Settings
 from bot.db import session_scope
 from bot.models import InboundEvent, Item
 from bot.models.privacy import ErasedSubject
 from bot.privacy.subject import erase_subject
-from tests.helpers import page_comment
+from tests.helpers import DATA_KEY, REPO, page_comment, signed_post
 from tests.privacy.support import OTHER, PERSON, SECRET_TEXT
 from webhooks.events import parse_payload
 from webhooks.store import Stored, store_delivery
@@ -96,3 +101,23 @@ def test_the_record_of_an_erasure_holds_a_keyed_digest_not_the_id(db_engine: Eng
         dumped = db.execute(text("SELECT * FROM erased_subjects")).all()
     assert len(rows) == 1 and len(rows[0].subject_digest) == 64
     assert PERSON not in repr(dumped)
+
+
+def test_after_haven_subject_erase_a_signed_redelivery_brings_nothing_back(
+    app: Flask, client: FlaskClient, settings: Settings
+) -> None:
+    comment = page_comment(SECRET_TEXT, comment="8005", author=PERSON)
+    assert signed_post(client, comment).get_json()["stored"] == 1
+    assert app.extensions["haven"].enqueuer.wait_idle()
+    result = CliRunner().invoke(
+        main,
+        ["subject", "erase", "--platform", "facebook", "--user", PERSON, "--yes",
+         "--config", str(REPO / "config.yaml")],
+        env={"DATABASE_URL": settings.database_url, "HAVEN_DATA_KEYS": DATA_KEY},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    answer = signed_post(client, _with_other(comment, entry_time=1742668999)).get_json()
+    assert answer["erased"] == 1 and answer["stored"] == 1
+    engine = app.extensions["haven"].engine
+    assert not any(SECRET_TEXT in body for body in _bodies(engine))
+    assert SECRET_TEXT not in _texts(engine)
