@@ -9,6 +9,9 @@ seals them. The keys live in this process only: each process installs them once 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 ENV_NAME = "HAVEN_DATA_KEYS"
 # Fernet tokens always start "gAAAAA"; our own marker says "sealed by Haven" without guessing.
 MARKER = "enc1:"
+DIGEST_PURPOSE = b"haven keyed digest v1"
 _NO_KEY_HELP = (
     f"{ENV_NAME} is not set: message texts are encrypted at rest and need a key. "
     f"Make one with `haven keys generate` and set {ENV_NAME} to it"
@@ -37,6 +41,12 @@ class _Keys:
         self.newest = Fernet(keys[0])
         self.any = MultiFernet([Fernet(k) for k in keys])
         self.count = len(keys)
+        # One HMAC key per data key for keyed digests, derived so that it is never the key
+        # that encrypts (a digest must not help anyone with the ciphertexts).
+        self.digest_keys = [
+            hmac.new(base64.urlsafe_b64decode(k), DIGEST_PURPOSE, hashlib.sha256).digest()
+            for k in keys
+        ]
 
 
 _installed: _Keys | None = None
@@ -86,6 +96,17 @@ def keys_installed() -> int:
 
 def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
+
+
+def keyed_digests(message: str) -> list[str]:
+    """HMAC-SHA256 of `message` under each installed key, newest first (hex).
+
+    For recognising a value later without keeping it (an erased person's id): write the first,
+    look up all, so a record made before a key rotation is still found while the old key is
+    installed. Once a key is retired, digests made under it match nothing.
+    """
+    data = message.encode("utf-8")
+    return [hmac.new(k, data, hashlib.sha256).hexdigest() for k in _keys().digest_keys]
 
 
 def is_encrypted(stored: str | None) -> bool:

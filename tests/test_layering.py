@@ -22,6 +22,7 @@ CORE = (
     "bot.tasks",
     "bot.graph",
     "bot.migrations",
+    "bot.untrusted",  # reading untrusted input (JSON, numbers): pure, for webhooks and views
 )
 # The domain: what the web views, the jobs and the CLI call.
 DOMAIN = (

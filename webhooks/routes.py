@@ -7,7 +7,6 @@ milliseconds and leaves every judgement to the workers.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 
@@ -16,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from bot.context import JobContext
 from bot.db import session_scope
 from bot.tasks import enqueue_item
+from bot.untrusted import UntrustedInput, json_loads
 from webhooks.events import parse_payload
 from webhooks.signature import verify_signature
 from webhooks.store import store_delivery
@@ -61,11 +61,15 @@ def receive() -> tuple[Response, int]:
     ):
         log.warning("webhook refused: bad or missing signature (%d bytes)", len(raw))
         return _answer(403, "invalid signature")
+    # Any failure to read the body is a 400 with nothing stored: a 500 would make Meta
+    # retry the same bytes for 36 hours. Depth is bounded, so nothing later recurses too far.
     try:
         raw_text = raw.decode("utf-8")
-        payload = json.loads(raw_text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _answer(400, f"malformed JSON: {type(exc).__name__}")
+        payload = json_loads(raw_text)
+    except UnicodeDecodeError:
+        return _answer(400, "malformed JSON: not UTF-8")
+    except UntrustedInput as exc:
+        return _answer(400, str(exc))
     parsed = parse_payload(payload)
     known = {account.id for account in ctx.settings.config.meta.accounts}
     # Stored and committed before anything is enqueued or answered: a crash after this line
@@ -78,9 +82,10 @@ def receive() -> tuple[Response, int]:
         except Exception as exc:  # Redis down: the items are safe, the sweep will enqueue them
             log.warning("enqueue failed for item %s (%s); left for the sweep", item_id, exc)
     log.info(
-        "webhook stored %d new, %d duplicate, %d ignored, %d unknown",
+        "webhook stored %d new, %d duplicate, %d erased, %d ignored, %d unknown",
         len(stored.new_item_ids),
         stored.duplicates,
+        stored.erased,
         len(parsed.ignored),
         len(parsed.unknown),
     )
@@ -89,6 +94,7 @@ def receive() -> tuple[Response, int]:
         "ok",
         stored=len(stored.new_item_ids),
         duplicates=stored.duplicates,
+        erased=stored.erased,
         ignored=len(parsed.ignored),
         unknown=len(parsed.unknown),
     )

@@ -1,17 +1,27 @@
-"""Store a verified delivery: the raw body and its normalised items, in one transaction."""
+"""Store a verified delivery: the raw body and its normalised items, in one transaction.
+
+What an erased person wrote up to their erasure is not stored again when Meta redelivers it
+(bot/privacy/erased.py): those items are left out and the raw body, which quotes them, is
+stored already emptied.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from bot.db import insert_ignoring_duplicates
-from bot.models import InboundEvent, Item, utcnow
+from bot.models import ErasedSubject, InboundEvent, Item, PrivacyRemoval, utcnow
+from bot.models.privacy import REMOVED_BODY, subject_digests
 from webhooks.events import InboundItem, Parsed
 from webhooks.events.types import UNKNOWN_TIME
+
+ERASURE = "erasure"
 
 
 @dataclass
@@ -19,6 +29,8 @@ class Stored:
     event_id: int | None
     new_item_ids: list[int] = field(default_factory=list)
     duplicates: int = 0
+    # Updates an erased person wrote before their erasure: not stored.
+    erased: int = 0
 
 
 def store_delivery(
@@ -27,11 +39,12 @@ def store_delivery(
     """Insert what is new and report what was already here; the caller commits."""
     digest = hashlib.sha256(raw_text.encode("utf-8", "surrogatepass")).hexdigest()
     connection = session.connection()
+    erased = _erased_content(session, parsed.items)
     event_insert = insert_ignoring_duplicates(session, InboundEvent, "body_sha256")
     event_values = {
         "body_sha256": digest,
         "object": _clean(parsed.object, 40),
-        "body": _clean(raw_text, None),
+        "body": REMOVED_BODY if erased else _clean(raw_text, None),
         "item_count": len(parsed.items),
         "unknown_count": len(parsed.unknown),
     }
@@ -40,10 +53,19 @@ def store_delivery(
     if event_id is None:
         # A byte-identical redelivery: everything in it is already stored.
         return Stored(event_id=None, duplicates=len(parsed.items))
-    stored = Stored(event_id=event_id)
+    stored = Stored(event_id=event_id, erased=len(erased))
+    if erased:
+        # Recorded as emptied, as erasure would have: retention and subject access see it so.
+        connection.execute(
+            insert(PrivacyRemoval),
+            {"table_name": "inbound_events", "row_id": event_id, "reason": ERASURE,
+             "removed_at": utcnow()},
+        )  # fmt: skip
     item_insert = insert_ignoring_duplicates(session, Item, "delivery_key")
     item_insert = item_insert.returning(item_insert.table.c.id)
-    for item in parsed.items:
+    for index, item in enumerate(parsed.items):
+        if index in erased:
+            continue
         values = _row(item, event_id, item.account_id in known_accounts)
         item_id = connection.execute(item_insert, values).scalar()
         if item_id is None:
@@ -51,6 +73,36 @@ def store_delivery(
         else:
             stored.new_item_ids.append(item_id)
     return stored
+
+
+def _erased_content(session: Session, items: Sequence[InboundItem]) -> set[int]:
+    """The positions of updates by (or in the conversation of) an erased person, written
+    before their erasure or already stored once (and so erased with the rest)."""
+    people: dict[tuple[str, str], list[int]] = {}
+    for index, item in enumerate(items):
+        for person in {item.author_id, item.thread_id} - {None}:
+            people.setdefault((item.platform, person), []).append(index)  # type: ignore[arg-type]
+    if not people:
+        return set()
+    whose = {d: person for person in people for d in subject_digests(*person)}
+    rows = session.exec(
+        select(ErasedSubject.subject_digest, ErasedSubject.erased_at).where(
+            col(ErasedSubject.subject_digest).in_(whose)
+        )
+    ).all()
+    erased_at: dict[int, datetime] = {}
+    for found, at in rows:
+        for index in people[whose[found]]:
+            erased_at[index] = max(at, erased_at.get(index, at))
+    if not erased_at:
+        return set()
+    keys = [items[i].delivery_key for i in erased_at]
+    seen = set(session.exec(select(Item.delivery_key).where(col(Item.delivery_key).in_(keys))))
+    return {
+        i
+        for i, at in erased_at.items()
+        if items[i].delivery_key in seen or UNKNOWN_TIME < items[i].created_at <= at
+    }
 
 
 def _row(item: InboundItem, event_id: int, known: bool) -> dict[str, object]:

@@ -8,6 +8,7 @@ always on, so an alert is never lost because an address is missing.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import time
 from typing import Literal
 
@@ -43,6 +44,28 @@ class EmailChannel(Section):
     # A private CA's certificate file, for a relay whose certificate is not publicly trusted.
     ca_file: str | None = None
     timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _encrypted_unless_local(self) -> EmailChannel:
+        # Without encryption the SMTP password and every alert cross the network in clear.
+        if self.security == "none" and not is_loopback(self.host):
+            raise ValueError(
+                f"security: none sends the password and alerts in clear to {self.host!r}; "
+                "use starttls or tls for a mail server on another machine (none is only for "
+                "a relay on this one: localhost, 127.0.0.1 or ::1)"
+            )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    """True for this machine: "localhost" or a loopback address (not a name that resolves)."""
+    name = host.strip().rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def phone_number(value: str) -> str:

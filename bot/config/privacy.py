@@ -25,5 +25,9 @@ class DataProtection(Section):
     # How far ahead the retention report looks for "due next".
     report_days_ahead: int = Field(default=7, ge=1, le=365)
     # The public address of Haven, for the status link in Meta's data-deletion answer
-    # (e.g. https://haven.example.org). Empty: the address the request came in on.
+    # (e.g. https://haven.example.org). Required by that callback: without it the callback
+    # refuses (503), because a link built from the request's Host header is the caller's choice.
     public_url: str = Field(default="", max_length=300, pattern=r"^(https?://[^\s]+)?$")
+    # A data-deletion request is taken this long after Meta signed it, and no longer: a
+    # recorded one replayed later erases nothing.
+    deletion_request_max_age_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)

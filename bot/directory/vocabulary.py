@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.models.directory import RESOURCE_KINDS
+from bot.untrusted import ascii_int
 
 KIND_LABELS = {"peer_supporter": "peer supporter", "group": "group", "service": "external service"}
 
@@ -90,10 +91,11 @@ def read_resource_form(form: dict[str, str], topics: list[str]) -> ResourceForm:
         raw = (form.get(name) or "").strip()
         if not raw:
             return None if blank_is_none else 0
-        if not raw.isdigit() or int(raw) > 1000:
+        number = ascii_int(raw, high=1000)
+        if number is None:
             errors.append(f"The {name} must be a whole number from 0 to 1000.")
             return 0
-        return int(raw)
+        return number
 
     kind = form.get("kind", "")
     if kind not in RESOURCE_KINDS:

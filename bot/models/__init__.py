@@ -34,7 +34,7 @@ from bot.models.moderation import (
     ReplyDraft,
     User,
 )
-from bot.models.privacy import DataDeletionRequest, PrivacyHold, PrivacyRemoval
+from bot.models.privacy import DataDeletionRequest, ErasedSubject, PrivacyHold, PrivacyRemoval
 from bot.models.record import PartnerTask, RecordEntry, SafeguardingRecord
 
 # The schema of every table above (SQLModel keeps one registry for all of them).
@@ -62,6 +62,7 @@ __all__ = [
     "CaseTopic",
     "ConsentRecord",
     "DataDeletionRequest",
+    "ErasedSubject",
     "Escalation",
     "Finding",
     "InboundEvent",

@@ -1,8 +1,9 @@
-"""Tables for data protection: safeguarding holds and Meta's data-deletion requests.
+"""Tables for data protection: holds, Meta's deletion requests, removals, erased subjects.
 
-Neither holds message text, names or a platform user's id: a hold names a case and a reason,
-and a deletion request keeps only a keyed digest of who asked, so a repeated request from Meta
-gets the same confirmation code without Haven keeping the id it has just erased.
+None holds message text, names or a platform user's id: a hold names a case and a reason, and
+a deletion request and an erased subject keep only a keyed digest of who it was, so a repeated
+request from Meta gets the same confirmation code, and a redelivery of what was erased is
+recognised, without Haven keeping the id it has just erased.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.crypto import keyed_digests
 from bot.models.base import utcnow
 
 DELETION_STATUSES = ("received", "completed", "completed_with_hold")
+# A raw delivery whose body was removed: still JSON, so anything that reads bodies copes.
+REMOVED_BODY = '{"haven_removed": "data protection"}'
 
 
 class PrivacyHold(SQLModel, table=True):
@@ -72,3 +76,21 @@ class PrivacyRemoval(SQLModel, table=True):
     row_id: int
     reason: str = Field(max_length=20)  # "retention" | "erasure"
     removed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ErasedSubject(SQLModel, table=True):
+    """A platform user whose data was erased, and when: what stops a redelivery of what they
+    wrote before that from being stored again (webhooks/store.py)."""
+
+    __tablename__ = "erased_subjects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # keyed_digests("<platform>:<user id>")[0] (bot/crypto.py): under a data key, never the id.
+    subject_digest: str = Field(max_length=64, unique=True)
+    # The latest erasure: updates written up to then are erased content.
+    erased_at: datetime = Field(default_factory=utcnow)
+
+
+def subject_digests(platform: str, user_id: str) -> list[str]:
+    """The digests an erased subject may be recorded under, the one to write first."""
+    return keyed_digests(f"{platform}:{user_id}")

@@ -17,13 +17,12 @@ from sqlmodel import Session, col, select
 
 from bot.models import Case, Finding, InboundEvent, Item, OutboundAction, ReplyDraft, utcnow
 from bot.models.dashboard import CaseEvent, PersonMark
+from bot.models.privacy import REMOVED_BODY
 from bot.privacy.removals import blank_rows, mark_removed, not_removed
 
 # What blanked text reads as. Case notes may only ever be changed to this (migration 0005).
 REMOVED_TEXT = "[removed: data protection]"
 ERASURE = "erasure"
-# A raw delivery whose body was removed: still JSON, so anything that reads bodies copes.
-REMOVED_BODY = '{"haven_removed": "data protection"}'
 ERASED_OUTCOME = "personal data erased on request"
 
 

@@ -19,6 +19,7 @@ from bot.audit import record
 from bot.models import utcnow
 from bot.models.privacy import PrivacyHold
 from bot.privacy.core_data import active_mark_kept, subject_case_ids
+from bot.privacy.erased import record_erasure
 from bot.privacy.holds import held_case_ids, place_safeguarding_holds, safeguarding_cases
 from bot.privacy.subject_data import SUBJECT_DATA
 
@@ -145,6 +146,7 @@ def erase_subject(
         result.kept.append(Kept(what="community removal mark", reason=MARK_KEPT_REASON))
     for entry in SUBJECT_DATA:
         result.changed[entry.name] = entry.erase(session, platform, author_id, set(held))
+    record_erasure(session, platform, author_id)
     session.flush()
     record(
         session, actor, "subject.erased", "subject", None, source=source, platform=platform,

@@ -1,11 +1,14 @@
 """Meta's data-deletion callback: a person removed our app and asked for their data to go.
 
-Meta POSTs a form field `signed_request` ("<base64url signature>.<base64url JSON>", the
-signature an HMAC-SHA256 of the JSON part under the app secret). It is verified with
-facebook-sdk's `parse_signed_request` before anything else happens: a forged or malformed one
-is refused (403 or 400) and leaves nothing behind, not even an audit entry. A verified one is
-erased at once, in one transaction with its request record, and answered with a confirmation
-code and a status link. The status page is public and says only how the request went.
+Meta POSTs a form field `signed_request`, which bot/privacy/signed_request.py verifies before
+anything in it is read: the HMAC under this platform's app secret only (`META_APP_SECRET` at
+/meta/data-deletion, `META_IG_APP_SECRET` at /meta/data-deletion/instagram), in constant time,
+then a bounded decode, then `issued_at` within `data_protection.deletion_request_max_age_minutes`.
+A forged, stale or malformed one is refused (403 or 400) and leaves nothing behind, not even an
+audit entry. A verified one is erased at once, in one transaction with its request record, and
+answered with a confirmation code and a status link on `data_protection.public_url`; without
+that address the callback refuses (503) rather than build a link from the caller's Host header.
+The status page is public and says only how the request went.
 
 The id Meta sends is the person's id for our app. Page comments arrive under that id, but
 Messenger (page-scoped) and Instagram ids are other id spaces that only Meta can map, so the
@@ -19,9 +22,8 @@ import hmac
 import logging
 import re
 import secrets
-from typing import Any
+import time
 
-import facebook
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from sqlmodel import select
 
@@ -29,16 +31,15 @@ from bot.context import Context
 from bot.db import session_scope
 from bot.models import utcnow
 from bot.models.privacy import DataDeletionRequest
+from bot.privacy.signed_request import Malformed, Refused, read_signed_request
 from bot.privacy.subject import erase_subject
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("meta_deletion", __name__, url_prefix="/meta/data-deletion")
 
-# Two base64url parts joined by one dot; anything else is malformed before any parsing.
-SIGNED_REQUEST = re.compile(r"^[A-Za-z0-9_-]{16,200}={0,2}\.[A-Za-z0-9_-]{8,8000}={0,2}$")
 CODE = re.compile(r"^[a-f0-9]{20}$")
-USER_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+STATUS_PATH = "/meta/data-deletion/status/"
 
 
 def _context() -> Context:
@@ -55,41 +56,37 @@ def instagram_deletion() -> tuple[Response, int]:
     return _handle("instagram")
 
 
-def verify(signed_request: str, app_secrets: list[str]) -> tuple[dict[str, Any], str] | None:
-    """The payload and the secret that signed it, or None when no configured secret did.
-
-    Raises ValueError for a request that is malformed rather than wrongly signed.
-    """
-    if not SIGNED_REQUEST.match(signed_request):
-        raise ValueError("malformed signed_request")
-    for secret in app_secrets:
-        try:
-            data = facebook.parse_signed_request(signed_request, secret)
-        # The SDK decodes the JSON before it checks the signature, and lets a payload that is
-        # not JSON, not an object or not ASCII escape as these.
-        except (ValueError, TypeError, AttributeError, UnicodeError) as exc:
-            raise ValueError("malformed signed_request") from exc
-        if data:
-            return data, secret
-    return None
+def _refusal(status: int, error: str) -> tuple[Response, int]:
+    return jsonify({"error": error}), status
 
 
 def _handle(platform: str) -> tuple[Response, int]:
     ctx = _context()
-    app_secrets = ctx.settings.app_secrets()
-    if not app_secrets:
-        return jsonify({"error": "the app secret is not configured"}), 503
+    settings = ctx.settings
+    privacy = settings.config.data_protection
+    if not privacy.public_url:
+        log.error("data-deletion request refused: data_protection.public_url is not set")
+        return _refusal(503, "data_protection.public_url is not configured")
+    # Each platform's callback takes its own app's secret only.
+    configured = (
+        settings.meta_ig_app_secret if platform == "instagram" else settings.meta_app_secret
+    )
+    secret = configured.get_secret_value() if configured else ""
+    if not secret:
+        return _refusal(503, f"the {platform} app secret is not configured")
     try:
-        verified = verify(request.form.get("signed_request", ""), app_secrets)
-    except ValueError:
-        return jsonify({"error": "malformed signed_request"}), 400
-    if verified is None:
-        log.warning("data-deletion request with a bad signature refused")
-        return jsonify({"error": "signature does not match"}), 403
-    data, secret = verified
-    user_id = str(data.get("user_id", ""))
-    if not USER_ID.match(user_id):
-        return jsonify({"error": "signed_request has no user_id"}), 400
+        verified = read_signed_request(
+            request.form.get("signed_request", ""),
+            secret,
+            now=time.time(),
+            max_age_seconds=privacy.deletion_request_max_age_minutes * 60,
+        )
+    except Malformed as exc:
+        return _refusal(400, str(exc))
+    except Refused as exc:
+        log.warning("data-deletion request refused: %s", exc)
+        return _refusal(403, str(exc))
+    user_id = verified.user_id
     digest = hmac.new(secret.encode(), f"{platform}:{user_id}".encode(), hashlib.sha256).hexdigest()
     with session_scope(ctx.engine) as session:
         found = session.exec(
@@ -114,13 +111,8 @@ def _handle(platform: str) -> tuple[Response, int]:
         session.add(deletion)
         code = deletion.confirmation_code
     log.info("data-deletion request %s: %s", code, "repeat" if found else "new")
-    return jsonify({"url": _status_url(ctx, code), "confirmation_code": code}), 200
-
-
-def _status_url(ctx: Context, code: str) -> str:
-    base = ctx.settings.config.data_protection.public_url.rstrip("/")
-    path = f"/meta/data-deletion/status/{code}"
-    return f"{base}{path}" if base else request.host_url.rstrip("/") + path
+    url = privacy.public_url.rstrip("/") + STATUS_PATH + code
+    return jsonify({"url": url, "confirmation_code": code}), 200
 
 
 @bp.get("/status/<code>")

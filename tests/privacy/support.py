@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
@@ -151,5 +152,7 @@ def signed_request(payload: dict[str, Any], secret: str) -> str:
     return f"{_b64(signature)}.{part}"
 
 
-def deletion_payload(user_id: str = PERSON) -> dict[str, Any]:
-    return {"algorithm": "HMAC-SHA256", "expires": 0, "issued_at": 1742667604, "user_id": user_id}
+def deletion_payload(user_id: str = PERSON, *, issued_at: int | None = None) -> dict[str, Any]:
+    """Meta's payload; issued now unless told otherwise (Haven refuses stale requests)."""
+    at = int(time.time()) if issued_at is None else issued_at
+    return {"algorithm": "HMAC-SHA256", "expires": 0, "issued_at": at, "user_id": user_id}

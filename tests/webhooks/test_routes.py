@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 
 from bot.models import InboundEvent, Item
+from bot.untrusted import MAX_JSON_DEPTH, UntrustedInput, json_loads
 from tests.helpers import APP_SECRET, PAGE_ID, VERIFY_TOKEN, page_comment, signed_post
 from webhooks.signature import sign
 
@@ -142,3 +143,38 @@ def test_the_instagram_login_app_secret_is_accepted_too(tmp_path) -> None:  # ty
     finally:
         queue.stop()
         app.extensions["haven"].engine.dispose()
+
+
+def _nested(depth: int, inner: str = "1") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Beyond Python's int-to-text limit (4,300 digits): ValueError, not JSONDecodeError.
+        b'{"object": "page", "entry": [{"id": ' + b"9" * 5000 + b"}]}",
+        # Deeper than the decoder's recursion limit: RecursionError.
+        ('{"object": "page", "entry": ' + _nested(100_000) + "}").encode(),
+        # Decodable, but deeper than any Meta payload: later code would recurse through it.
+        json.dumps(page_comment("hi")).replace('"hi"', _nested(900, '"hi"')).encode(),
+        json.dumps(page_comment("hi"))
+        .replace('"Jo Visitor"', '{"a": ' * 900 + '"Jo"' + "}" * 900)
+        .encode(),
+    ],
+    ids=["int-over-4300-digits", "100k-deep", "900-deep-message", "900-deep-name"],
+)
+def test_any_json_error_in_a_signed_delivery_is_a_400_and_stores_nothing(
+    app: Flask, client: FlaskClient, body: bytes
+) -> None:
+    response = signed_post(client, body)
+    assert response.status_code == 400
+    assert "malformed JSON" in response.get_json()["status"]
+    assert _counts(app) == (0, 0)
+
+
+def test_the_depth_limit_is_exact_and_far_above_what_meta_sends() -> None:
+    assert json_loads(_nested(MAX_JSON_DEPTH)) is not None
+    with pytest.raises(UntrustedInput):
+        json_loads(_nested(MAX_JSON_DEPTH + 1))
+    assert json_loads('"text"') == "text" and json_loads("7") == 7

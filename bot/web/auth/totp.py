@@ -9,6 +9,7 @@ clears a lost one. A code is accepted once: the last used time step is kept.
 from __future__ import annotations
 
 import hmac
+import re
 import time
 
 import pyotp
@@ -39,6 +40,7 @@ bp = Blueprint("totp", __name__)
 STEP_SECONDS = 30
 # One step either side: phone clocks drift, and people type slowly.
 DRIFT_STEPS = 1
+SIX_DIGITS = re.compile(r"[0-9]{6}")
 
 
 class CodeForm(FlaskForm):
@@ -57,8 +59,9 @@ def provisioning_uri(user: User, issuer: str) -> str:
 
 def accept_code(user: User, code: str, now: float | None = None) -> bool:
     """True (and the step remembered, caller commits) for a fresh, correct code."""
-    digits = "".join(ch for ch in code if ch.isdigit())
-    if not user.totp_secret or len(digits) != 6:
+    # ASCII digits only: "１２３４５６" is no code (and compare_digest refuses non-ASCII text).
+    digits = "".join(code.split()).replace("-", "")
+    if not user.totp_secret or not SIX_DIGITS.fullmatch(digits):
         return False
     totp = pyotp.TOTP(user.totp_secret)
     current = int((now if now is not None else time.time()) // STEP_SECONDS)

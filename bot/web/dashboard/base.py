@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.cases import access
 from bot.context import Context
 from bot.models import Case, Item, ReplyDraft
+from bot.web.inputs import query_int
 
 # The queue and the case pages; their endpoint names (dashboard.queue, dashboard.cases,
 # dashboard.case_detail) are linked from elsewhere, so they stay on this one blueprint.
@@ -114,8 +115,7 @@ class Pager:
 
 def pager(total: int) -> Pager:
     size = haven().settings.config.dashboard.page_size
-    raw = request.args.get("page", "1")
-    number = int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    number = query_int("page", 1, low=1)
     return Pager(min(number, max(1, -(-total // size))), size, total)
 
 

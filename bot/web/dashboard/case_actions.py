@@ -32,6 +32,7 @@ from bot.models import Case, Finding, Item, User, utcnow
 from bot.models.dashboard import CaseEvent
 from bot.notify.delivery import dispatch_soon
 from bot.notify.escalation import acknowledge, open_escalation
+from bot.untrusted import ascii_int
 from bot.web.auth.login import MODERATORS, safe_target
 from bot.web.dashboard.base import (
     CASE_TYPES,
@@ -159,7 +160,8 @@ def assign(case_id: int) -> ResponseReturnValue:
     now = utcnow()
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
-        user = db.get(User, int(raw)) if raw.isdigit() else None
+        number = ascii_int(raw)
+        user = db.get(User, number) if number is not None else None
         if raw and (user is None or not user.active or not may_hold(user, case)):
             flash("That person cannot be given this case.", "error")
             return _back(case_id)

@@ -14,6 +14,7 @@ from bot.cases.status import allowed_transitions, may_hold
 from bot.db import session_scope
 from bot.models import CASE_STATUSES, Case, Item, User, utcnow
 from bot.notify.escalation import open_escalation
+from bot.untrusted import ascii_int
 from bot.web.dashboard import chronology as dashboard_chronology
 from bot.web.dashboard.base import (
     CASE_TYPES,
@@ -28,6 +29,7 @@ from bot.web.dashboard.base import (
     restricted,
 )
 from bot.web.dashboard.entries import load_entries, removal_marks
+from bot.web.inputs import query_int
 
 OPEN = "open"
 
@@ -40,12 +42,15 @@ def _filters() -> dict[str, str]:
         "status": status if status in (*CASE_STATUSES, OPEN, "all") else OPEN,
         "type": args.get("type", "") if args.get("type") in CASE_TYPES else "",
         "severity": args.get("severity", "") if args.get("severity") in SEVERITY_RANK else "",
-        "assignee": args.get("assignee", "") if _assignee_ok(args.get("assignee", "")) else "",
+        "assignee": _assignee(args.get("assignee", "")),
     }
 
 
-def _assignee_ok(value: str) -> bool:
-    return value in ("none", "me") or value.isdigit()
+def _assignee(value: str) -> str:
+    """ "none", "me", a user's id, or "" for anyone; an id that does not parse is a 400."""
+    if value in ("", "none", "me"):
+        return value
+    return str(query_int("assignee", 0))
 
 
 @bp.get("/cases")
@@ -64,7 +69,7 @@ def cases() -> ResponseReturnValue:
     if chosen["assignee"] == "none":
         query = query.where(Case.assignee_id.is_(None))
     elif chosen["assignee"]:
-        who = current_user.id if chosen["assignee"] == "me" else int(chosen["assignee"])
+        who = current_user.id if chosen["assignee"] == "me" else ascii_int(chosen["assignee"])
         query = query.where(Case.assignee_id == who)
     with Session(engine()) as db:
         total = db.exec(select(func.count()).select_from(query.subquery())).one()

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.models import AuditEntry, Case, OutboundAction, ReplyDraft, User
 from bot.models.dashboard import CaseEvent
+from bot.untrusted import ascii_int
 from bot.web.dashboard.base import status_label
 from bot.web.dashboard.entries import Entry
 
@@ -91,8 +92,9 @@ def build(db: Session, case: Case, entries: Sequence[Entry]) -> tuple[list[Event
     def who(actor: str | int | None) -> str:
         if isinstance(actor, int):
             return names.get(actor, f"user {actor}")
-        if actor and actor.startswith("user:") and actor[5:].isdigit():
-            return names.get(int(actor[5:]), actor)
+        user_id = ascii_int(actor[5:]) if actor and actor.startswith("user:") else None
+        if user_id is not None:
+            return names.get(user_id, actor)
         return "Haven" if actor in (None, "system") else str(actor)
 
     events: list[Event] = []

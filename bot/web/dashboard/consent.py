@@ -23,6 +23,7 @@ from bot.cases.status import allowed_transitions, apply_status, mark_first_actio
 from bot.db import session_scope
 from bot.models import Case, Item, User, utcnow
 from bot.models.consent import CaseNote
+from bot.untrusted import ascii_int
 from bot.web.auth.login import MODERATORS
 from bot.web.dashboard.base import actor, check_case_access, engine, haven
 
@@ -166,7 +167,8 @@ def set_follow_up(case_id: int) -> ResponseReturnValue:
 def _due_from_form(now: datetime) -> datetime | None:
     days, on = (request.form.get("days") or "").strip(), (request.form.get("on") or "").strip()
     if days:
-        return now + timedelta(days=int(days)) if days.isdigit() and 1 <= int(days) <= 90 else None
+        number = ascii_int(days, low=1, high=90)
+        return now + timedelta(days=number) if number is not None else None
     try:
         chosen = date.fromisoformat(on)
     except ValueError:

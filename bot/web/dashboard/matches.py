@@ -28,6 +28,7 @@ from bot.directory.shares import SHARE_LABELS, introduction_text, shared_details
 from bot.directory.vocabulary import KIND_LABELS, TOPICS, topic_label
 from bot.models import Case, Item, User, utcnow
 from bot.models.directory import CaseTopic, Introduction, SupportResource
+from bot.untrusted import ascii_int
 from bot.web.auth.login import MODERATORS
 from bot.web.dashboard.base import actor, check_case_access, engine, haven
 
@@ -171,7 +172,8 @@ def propose(case_id: int) -> ResponseReturnValue:
         case = db.get(Case, case_id) or abort(404)
         # The explanation is worked out again here, not taken from the form.
         offered = {p.candidate.id: p for p in proposals_for_case(db, case) if p.offered}
-        proposal = offered.get(int(raw)) if raw.isdigit() else None
+        number = ascii_int(raw)
+        proposal = offered.get(number) if number is not None else None
         if proposal is None:
             raise Refused("That entry is not offered for this case now (full, inactive or taken).")
         intro_steps.propose(

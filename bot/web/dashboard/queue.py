@@ -24,6 +24,7 @@ from bot.models.alerts import Escalation
 from bot.models.dashboard import PersonMark
 from bot.notify.alerts import overnight_first
 from bot.notify.duty import on_duty
+from bot.untrusted import ascii_int
 from bot.web.dashboard.base import (
     SEVERITY_RANK,
     bp,
@@ -144,7 +145,8 @@ def _cursor(raw: str) -> tuple[datetime, int] | None:
         at = datetime.fromisoformat(when)
     except ValueError:
         return None
-    return (at, int(number)) if number.isdigit() and at.tzinfo is not None else None
+    row_id = ascii_int(number)
+    return (at, row_id) if row_id is not None and at.tzinfo is not None else None
 
 
 @bp.get("/")

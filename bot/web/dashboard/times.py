@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlmodel import Session, select
@@ -22,6 +22,7 @@ from bot.cases.access import cases_seen_by
 from bot.models import Case, Finding, Item, utcnow
 from bot.web.dashboard.base import CHANNEL_LABELS, engine, haven, role
 from bot.web.dashboard.worktime import working_hours_between
+from bot.web.inputs import query_int
 
 bp = Blueprint("times", __name__)
 
@@ -141,8 +142,8 @@ def group(measured: list[Measured]) -> tuple[list[Row], list[Row]]:
 @bp.get("/response-times")
 @login_required
 def response_times() -> ResponseReturnValue:
-    raw = request.args.get("days", "30")
-    days = int(raw) if raw.isdigit() and int(raw) in PERIODS else 30
+    days = query_int("days", 30)
+    days = days if days in PERIODS else 30
     now = utcnow()
     with Session(engine()) as db:
         measured = measure(db, now - timedelta(days=days), now)
