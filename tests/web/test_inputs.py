@@ -135,6 +135,8 @@ def test_a_number_in_a_form_that_does_not_parse_is_refused_with_a_message(
     app: Flask, lead: FlaskClient, value: str
 ) -> None:
     case_id = case_of(app, comment(app, lead, RISK)).id
+    # Introductions on a safeguarding case wait until the lead opens support (the record).
+    assert lead.post(f"/cases/{case_id}/record/support").status_code == 302
     for path, field in (
         (f"/cases/{case_id}/follow-up", "days"),
         (f"/cases/{case_id}/assignee", "assignee"),
