@@ -286,17 +286,41 @@ def users_reset_password(config_path: str | None, name: str, password_stdin: boo
 @CONFIG_OPTION
 @click.argument("name")
 def users_reset_totp(config_path: str | None, name: str) -> None:
-    """Forget a user's second factor (a lost phone); they set up a new one at next sign-in."""
+    """Forget a user's second factor (a lost phone) and end their sessions; prints the one-time
+    code (and link) they need to set up a new one."""
     from bot.web.auth.login import find_user
-    from bot.web.auth.totp import reset
+    from bot.web.auth.totp import ENROL_CODE_VALID, reset
 
-    engine = make_engine(cli_settings(config_path).database_url)
-    with session_scope(engine) as session:
+    settings = cli_settings(config_path)
+    with session_scope(make_engine(settings.database_url)) as session:
         user = find_user(session, name)
         if user is None:
             raise click.ClickException(f"there is no user called {name!r}")
-        reset(session, user, actor="cli")
-    click.echo(f"second factor cleared for {name}: they set up a new one when they next sign in")
+        code = reset(session, user, actor="cli")
+    link = f"{settings.config.alerts.dashboard_url.rstrip('/')}/login/enrol?reset={code}"
+    click.echo(f"second factor cleared for {name}, and their sessions ended.")
+    click.echo(
+        f"Give them, by a different route than their password, within {ENROL_CODE_VALID.days} "
+        "days (they need it to set up a new one; it works once):"
+    )
+    click.echo(f"one-time enrolment code: {code}")
+    click.echo(f"or the link: {link}")
+
+
+@users.command("set-role")
+@CONFIG_OPTION
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+def users_set_role(config_path: str | None, name: str, role: str) -> None:
+    """Give a user another role; their sessions end."""
+    from bot.web.auth.login import find_user, set_role
+
+    with session_scope(make_engine(cli_settings(config_path).database_url)) as session:
+        user = find_user(session, name)
+        if user is None:
+            raise click.ClickException(f"there is no user called {name!r}")
+        set_role(session, user, role)
+    click.echo(f"{name} is now {role}; their sessions have ended")
 
 
 @main.command()

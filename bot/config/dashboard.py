@@ -8,6 +8,15 @@ from bot.config.section import Section
 from rules import TAXONOMY
 
 
+class Sessions(Section):
+    """How long a signed-in session lasts: idle (no request) and in all, however busy."""
+
+    # Admins and the safeguarding lead and deputy: they can see or act on safeguarding cases.
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    moderator_idle_minutes: int = Field(default=120, ge=1, le=24 * 60)
+    absolute_hours: float = Field(default=12, gt=0, le=7 * 24)
+
+
 class Dashboard(Section):
     page_size: int = Field(default=50, ge=1, le=500)
     # Cookies only over HTTPS. Turn off only for a dashboard on http://127.0.0.1 (the demo).
@@ -15,13 +24,22 @@ class Dashboard(Section):
     # Admins and the safeguarding roles always need a second factor; this adds moderators.
     totp_for_moderators: bool = False
     totp_issuer: str = Field(default="Haven", min_length=1, max_length=40)
-    # Failed sign-ins allowed per username and per address within the window, then refused.
+    # Failed sign-ins before each further attempt must wait (bot/web/auth/limits.py): for a
+    # username (from each address it has signed in from, and from all others together), and
+    # for an address over the usernames it has never signed in as. The wait starts at a minute
+    # and doubles up to login_max_wait_minutes; nothing is ever blocked for longer.
     login_failures_per_user: int = Field(default=5, ge=1, le=100)
     login_failures_per_ip: int = Field(default=20, ge=1, le=1000)
+    login_max_wait_minutes: int = Field(default=15, ge=1, le=1440)
+    # A quiet spell this long after the last wait forgets the failures.
     login_window_minutes: int = Field(default=15, ge=1, le=1440)
+    # An address a user signed in from within this many days is theirs: strangers' failures
+    # elsewhere never slow them down there.
+    login_known_address_days: int = Field(default=90, ge=1, le=3650)
     # Behind one reverse proxy that sets X-Forwarded-For, count attempts by the client's
     # address instead of the proxy's. Leave off when Haven is reached directly.
     behind_proxy: bool = False
+    sessions: Sessions = Sessions()
     # Working hours from arrival to the first thing a person does about a flagged item.
     response_target_hours: float = Field(default=4, gt=0, le=24 * 30)
     # Tighter (or looser) targets by top-level category, e.g. {risk: 1}.

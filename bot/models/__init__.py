@@ -21,7 +21,7 @@ from bot.models.base import (
     utcnow,
 )
 from bot.models.consent import CaseContact, CaseFollowUp, CaseNote, ConsentRecord
-from bot.models.dashboard import CaseEvent, LoginAttempt, PersonMark
+from bot.models.dashboard import CaseEvent, LoginThrottle, PersonMark
 from bot.models.directory import CaseTopic, Introduction, SupportResource
 from bot.models.moderation import (
     AccountState,
@@ -68,7 +68,7 @@ __all__ = [
     "InboundEvent",
     "Introduction",
     "Item",
-    "LoginAttempt",
+    "LoginThrottle",
     "OutboundAction",
     "PartnerTask",
     "PersonMark",

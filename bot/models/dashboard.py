@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.models.base import EncryptedText, utcnow
@@ -56,18 +56,18 @@ class PersonMark(SQLModel, table=True):
     lifted_by: int | None = Field(default=None, foreign_key="users.id")
 
 
-class LoginAttempt(SQLModel, table=True):
-    """One sign-in attempt (password or code), kept briefly so limits hold across processes."""
+class LoginThrottle(SQLModel, table=True):
+    """A count of failed sign-ins (bot/web/auth/limits.py), kept so limits hold across processes.
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (
-        Index("ix_login_attempts_username_at", "username", "at"),
-        Index("ix_login_attempts_ip_at", "ip", "at"),
-    )
+    `key` says what is counted: `pair:<username>|<address>` (a username from an address it has
+    signed in from), `user:<username>` (that username from every other address) or
+    `ip:<address>` (an address over the usernames it has never signed in as).
+    """
 
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
-    username: str = Field(max_length=80)
-    ip: str = Field(max_length=64)
-    stage: str = Field(max_length=10)  # "password" | "code"
-    succeeded: bool = False
+    __tablename__ = "login_throttles"
+
+    key: str = Field(primary_key=True, max_length=160)
+    failures: int = 0
+    last_at: datetime = Field(default_factory=utcnow, index=True)
+    # On a `pair:` count: when that user last completed a sign-in from that address.
+    succeeded_at: datetime | None = None

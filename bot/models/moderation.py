@@ -200,6 +200,13 @@ class User(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_confirmed_at: datetime | None = None
     totp_last_step: int | None = None
+    # After `haven users reset-totp`: the hash of the one-time enrolment code it printed, without
+    # which nobody (not even someone with the password) may set up the new second factor.
+    totp_enrol_code_hash: str | None = Field(default=None, max_length=64)
+    totp_enrol_code_expires_at: datetime | None = None
+    # Every session carries the number it began under; bumping it ends them all (sign-out, a new
+    # password, role or second factor). See bot/web/auth/sessions.py.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class AuditEntry(SQLModel, table=True):

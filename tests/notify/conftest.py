@@ -20,6 +20,7 @@ from bot.db import session_scope
 from bot.models import Item, User, utcnow
 from bot.tasks import LocalEnqueuer
 from bot.web.auth.login import SignedInUser, create_user, login_manager
+from bot.web.auth.sessions import mark_signed_in
 from tests.helpers import make_settings, page_comment, signed_post
 from tests.support.servers import SMTPServer, WebhookReceiver
 
@@ -151,6 +152,7 @@ class AlertStack:
             fingerprint = login_manager._session_identifier_generator()
         with client.session_transaction() as flask_session:
             flask_session.update({"_user_id": identity, "_fresh": True, "_id": fingerprint})
+            mark_signed_in(flask_session)
         return client
 
 

@@ -1,14 +1,15 @@
 """Sign-in for staff: Flask-Login sessions, hashed passwords, CSRF-protected forms.
 
 A sign-in is a password and, for admins and the safeguarding roles, a TOTP code
-(bot/web/auth/totp.py). Attempts are counted in the database (bot/web/auth/limits.py), so the limits
-hold across every web process.
+(bot/web/auth/totp.py). Every attempt is charged to counts in the database before it is checked
+(bot/web/auth/limits.py); sessions end on the server (bot/web/auth/sessions.py).
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import os
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user
 from flask_login import logout_user as _logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
@@ -37,6 +39,7 @@ from bot.config.dashboard import Dashboard
 from bot.db import session_scope
 from bot.models import ROLES, SAFEGUARDING_ROLES, User, utcnow
 from bot.web.auth import limits as auth_limits
+from bot.web.auth import sessions
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -52,7 +55,7 @@ MODERATORS = frozenset({"admin", "moderator"}) | SAFEGUARDING_ROLES
 # Who may read the audit log (it names who looked at which safeguarding case).
 AUDITORS = frozenset({"admin"}) | SAFEGUARDING_ROLES
 # Elevated access needs a second factor, as school safeguarding systems require.
-TOTP_ROLES = frozenset({"admin"}) | SAFEGUARDING_ROLES
+TOTP_ROLES = sessions.ELEVATED_ROLES
 # A password checked but no code yet: the half-signed-in state lasts this long (long enough
 # to install an authenticator app while enrolling).
 PENDING_SECONDS = 600
@@ -69,11 +72,11 @@ class SignedInUser(UserMixin):
         self.id = user.id
         self.username = user.username
         self.role = user.role
-        self._fingerprint = session_fingerprint(user)
+        self._generation = user.session_generation
 
     def get_id(self) -> str:
-        # The fingerprint ends every session when the password, second factor or role changes.
-        return f"{self.id}.{self._fingerprint}"
+        # The generation the session began under: when it moves on, the session is over.
+        return f"{self.id}.{self._generation}"
 
     @property
     def can_see_safeguarding(self) -> bool:
@@ -96,16 +99,12 @@ def permissions() -> dict[str, bool]:
     }
 
 
-def session_fingerprint(user: User) -> str:
-    material = "|".join(
-        str(part)
-        for part in (user.password_hash, user.totp_secret, user.totp_confirmed_at, user.role)
-    )
-    return hashlib.sha256(material.encode()).hexdigest()[:16]
-
-
 def dashboard_config() -> Dashboard:
     return current_app.extensions["haven"].settings.config.dashboard
+
+
+def haven_engine() -> Engine:
+    return current_app.extensions["haven"].engine
 
 
 def needs_totp(user: User, config: Dashboard) -> bool:
@@ -114,15 +113,22 @@ def needs_totp(user: User, config: Dashboard) -> bool:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> SignedInUser | None:
-    number, _, fingerprint = user_id.partition(".")
-    if not number.isdigit():
+    """Every request: the user, if their session is still theirs and still open."""
+    number, _, generation = user_id.partition(".")
+    if not (number.isascii() and number.isdigit() and generation.isascii()):
         return None
-    with Session(current_app.extensions["haven"].engine) as db:
+    with Session(haven_engine()) as db:
         user = db.get(User, int(number))
-        if user is None or not user.active or fingerprint != session_fingerprint(user):
+        if user is None or not user.active or generation != str(user.session_generation):
             return None
-        if needs_totp(user, dashboard_config()) and user.totp_confirmed_at is None:
+        config = dashboard_config()
+        if needs_totp(user, config) and user.totp_confirmed_at is None:
             return None  # e.g. an admin whose second factor was reset: sign in again
+        over = sessions.why_over(session, user.role, config.sessions)
+        if over is not None:
+            sessions.forget(session)
+            flash(over, "info")
+            return None
         return SignedInUser(user)
 
 
@@ -131,14 +137,36 @@ def _check_password_strength(password: str) -> None:
         raise ValueError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def hash_password(password: str) -> str:
-    """Werkzeug's default (scrypt), unless the test suite has asked for its cheap method."""
+def _password_method() -> str | None:
+    """None for Werkzeug's default (scrypt), unless the test suite has asked for its cheap one."""
     method = os.environ.get(TEST_PASSWORD_METHOD_ENV)
-    if not method:
-        return generate_password_hash(password)
-    if "PYTEST_CURRENT_TEST" not in os.environ:
+    if method and "PYTEST_CURRENT_TEST" not in os.environ:
         raise RuntimeError(f"{TEST_PASSWORD_METHOD_ENV} is for Haven's test suite only: unset it")
-    return generate_password_hash(password, method)
+    return method or None
+
+
+def _hash_with(password: str, method: str | None) -> str:
+    return generate_password_hash(password, method) if method else generate_password_hash(password)
+
+
+def hash_password(password: str) -> str:
+    return _hash_with(password, _password_method())
+
+
+@functools.lru_cache(maxsize=4)
+def _stand_in_hash(method: str | None) -> str:
+    """A hash of a password nobody knows, made the way real ones are (once per process)."""
+    return _hash_with(secrets.token_urlsafe(16), method)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether the password is the user's. An unknown or switched-off username costs one hash
+    of the same method as a real check, so the time taken does not tell who has an account
+    (issue 17: 0.4 s for a real user against 0.01 s)."""
+    if user is None or not user.active:
+        check_password_hash(_stand_in_hash(_password_method()), password)
+        return False
+    return check_password_hash(user.password_hash, password)
 
 
 def find_user(db: Session, username: str) -> User | None:
@@ -164,7 +192,29 @@ def set_password(session: Session, user: User, password: str, *, actor: str = "c
     _check_password_strength(password)
     user.password_hash = hash_password(password)
     session.add(user)
+    sessions.end_sessions(session, user)
     record(session, actor, "user.password_set", "user", user.id)
+
+
+def set_role(session: Session, user: User, role: str, *, actor: str = "cli") -> None:
+    """Give a user another role; the caller commits. Their open sessions end."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    previous, user.role = user.role, role
+    session.add(user)
+    sessions.end_sessions(session, user)
+    record(session, actor, "user.role_set", "user", user.id, role=role, previous=previous)
+
+
+def charge_attempt(username: str) -> auth_limits.Attempt:
+    """Charge a sign-in attempt (password or code) from this request's address."""
+    config = dashboard_config()
+    ip = auth_limits.client_ip(request, behind_proxy=config.behind_proxy)
+    return auth_limits.charge(haven_engine(), username, ip, config)
+
+
+def too_many_attempts(attempt: auth_limits.Attempt) -> None:
+    flash(f"Too many sign-in attempts. Try again in {attempt.wait_in_words()}.", "error")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -172,38 +222,31 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form)
-    config = dashboard_config()
-    username = form.username.data or ""
-    ip = auth_limits.client_ip(request, behind_proxy=config.behind_proxy)
-    with session_scope(current_app.extensions["haven"].engine) as db:
-        wait = auth_limits.refusal(db, username, ip, config)
-        if wait:
+    # Counted before the password is checked, so parallel guesses cannot outrun the count.
+    attempt = charge_attempt(form.username.data or "")
+    with session_scope(haven_engine()) as db:
+        if attempt.refused:
             record(db, "anonymous", "user.login_limited", "user", None)
-            flash(f"Too many sign-in attempts. Try again in {wait} minutes.", "error")
+            too_many_attempts(attempt)
             return render_template("auth/login.html", form=form), 429
-        user = find_user(db, username)
-        ok = (
-            user is not None
-            and user.active
-            and check_password_hash(user.password_hash, form.password.data or "")
-        )
-        if not ok or user is None:
-            auth_limits.note_attempt(db, username, ip, "password", succeeded=False)
+        user = find_user(db, form.username.data or "")
+        if not password_matches(user, form.password.data or "") or user is None:
             record(db, "anonymous", "user.login_failed", "user", None)
             # One message for both cases, so the form does not reveal which usernames exist.
             flash("That username and password do not match.", "error")
             return render_template("auth/login.html", form=form)
         target = safe_target(request.args.get("next"))
-        if needs_totp(user, config):
+        if needs_totp(user, dashboard_config()):
+            auth_limits.proved_right(db, attempt, signed_in=False)
             start_pending(user, target)
             enrolled = user.totp_confirmed_at is not None
             return redirect(url_for("totp.code" if enrolled else "totp.enrol"))
-        return complete_login(db, user, ip, "password", target)
+        return complete_login(db, user, attempt, target)
 
 
 def start_pending(user: User, target: str) -> None:
     """Password checked; remember who, briefly, until the second factor is done."""
-    session.pop("_user_id", None)
+    sessions.forget(session)
     session["pending_login"] = {"uid": user.id, "at": int(time.time()), "next": target}
 
 
@@ -217,21 +260,30 @@ def pending_user_id() -> int | None:
 
 
 def complete_login(
-    db: Session, user: User, ip: str, stage: str, target: str
+    db: Session, user: User, attempt: auth_limits.Attempt, target: str
 ) -> ResponseReturnValue:
     """Every factor is checked: sign the user in."""
     session.pop("pending_login", None)
     user.last_login_at = utcnow()
     db.add(user)
-    auth_limits.note_attempt(db, user.username, ip, stage, succeeded=True)
     record(db, f"user:{user.id}", "user.login", "user", user.id)
+    # After the user's row: every sign-in takes that lock before any count's, so two sign-ins
+    # of one user never each hold what the other waits for (the audit chain comes at commit).
+    auth_limits.proved_right(db, attempt, signed_in=True)
     login_user(SignedInUser(user))
+    sessions.mark_signed_in(session)
     return redirect(target)
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
+    """Sign out: every session of this user ends on the server, including saved copies."""
+    with session_scope(haven_engine()) as db:
+        user = db.get(User, current_user.id)
+        if user is not None:
+            sessions.end_sessions(db, user)
+            record(db, f"user:{user.id}", "user.logout", "user", user.id)
     _logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -15,8 +15,9 @@ from sqlmodel import Session, select
 
 from bot.cli import main
 from bot.config import Settings
+from bot.db import session_scope
 from bot.models import AuditEntry, User
-from bot.web.auth.totp import accept_code
+from bot.web.auth.totp import matching_step, use_code
 from tests.helpers import environ_for_tests, make_settings
 from tests.web.dashboard.support import PASSWORD, add_user, sign_in
 
@@ -65,13 +66,28 @@ def test_an_enrolled_user_is_asked_for_a_code_and_a_code_works_once(
 
 
 def test_codes_allow_one_step_of_clock_drift_and_no_more() -> None:
-    user = User(username="u", password_hash="x", role="admin", totp_secret=pyotp.random_base32())
-    totp, now = pyotp.TOTP(user.totp_secret), time.time()
-    assert accept_code(user, totp.at(now - 30), now)
-    assert not accept_code(user, totp.at(now - 30), now)  # used
-    assert accept_code(user, totp.at(now + 30), now)
-    assert not accept_code(user, totp.at(now + 90), now)
-    assert not accept_code(user, "12345", now) and not accept_code(user, "abcdef", now)
+    secret = pyotp.random_base32()
+    totp, now = pyotp.TOTP(secret), time.time()
+    step = int(now // 30)
+    assert matching_step(secret, totp.at(now - 30), now) == step - 1
+    assert matching_step(secret, totp.at(now + 30), now) == step + 1
+    assert matching_step(secret, totp.at(now + 90), now) is None
+    assert matching_step(secret, "12345", now) is None
+    assert matching_step(secret, "abcdef", now) is None
+    fullwidth = totp.at(now).translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    assert matching_step(secret, fullwidth, now) is None  # digits, but not ours
+
+
+def test_a_code_is_used_once_and_no_earlier_code_after_it(app: Flask) -> None:
+    key = add_user(app, "boss", "admin")
+    assert key is not None
+    totp, now = pyotp.TOTP(key), time.time()
+    with session_scope(app.extensions["haven"].engine) as db:
+        user = db.exec(select(User).where(User.username == "boss")).one()
+        assert use_code(db, user, totp.at(now), now)
+        assert not use_code(db, user, totp.at(now), now)  # used
+        assert not use_code(db, user, totp.at(now - 30), now)  # older than one used
+        assert use_code(db, user, totp.at(now + 30), now)
 
 
 def test_a_moderator_needs_only_a_password_unless_config_says_otherwise(
@@ -138,3 +154,62 @@ def test_reset_password_from_the_cli(
     with Session(app.extensions["haven"].engine) as db:
         actions = db.exec(select(AuditEntry.action).where(AuditEntry.subject_type == "user")).all()
     assert actions.count("user.password_set") == 2
+
+
+def _enrolment_code(output: str) -> str:
+    found = re.search(r"one-time enrolment code: ([A-Z2-7-]+)", output)
+    assert found is not None, output
+    return found.group(1)
+
+
+def test_after_a_reset_the_password_alone_cannot_enrol_a_second_factor(
+    app: Flask, settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 17: whoever signed in first after a reset enrolled, holding only the password."""
+    add_user(app, "lead", "safeguarding_lead")
+    reset = _cli(settings, tmp_path, "users", "reset-totp", "lead")
+    assert reset.exit_code == 0, reset.output
+    code = _enrolment_code(reset.output)
+    intruder = app.test_client()  # has the lead's password, not the enrolment code
+    response = intruder.post("/login", data={"username": "lead", "password": PASSWORD})
+    assert response.headers["Location"] == "/login/enrol"
+    page = intruder.get("/login/enrol").get_data(as_text=True)
+    assert 'id="totp-secret"' not in page and "otpauth://" not in page  # no key shown yet
+    assert "enrolment code" in page
+    wrong = intruder.post("/login/enrol", data={"reset_code": "AAAA-BBBB-CCCC"})
+    assert "That enrolment code is not right" in wrong.get_data(as_text=True)
+    assert 'id="totp-secret"' not in wrong.get_data(as_text=True)
+    assert intruder.post("/login/enrol", data={"code": "123456"}).status_code == 200
+    assert intruder.get("/").status_code == 302
+    assert _user(app, "lead").totp_confirmed_at is None
+    # The lead, with the code from whoever reset her second factor (typed in any case).
+    lead = app.test_client()
+    lead.post("/login", data={"username": "lead", "password": PASSWORD})
+    page = lead.post("/login/enrol", data={"reset_code": code.lower()}).get_data(as_text=True)
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]{39})<', page).group(1).replace(" ", "")  # type: ignore[union-attr]
+    response = lead.post("/login/enrol", data={"code": pyotp.TOTP(secret).now()})
+    assert response.headers["Location"] == "/"
+    assert lead.get("/").status_code == 200
+    assert _user(app, "lead").totp_enrol_code_hash is None  # the code worked once
+    # A second reset: only its own code is any use.
+    again = _enrolment_code(_cli(settings, tmp_path, "users", "reset-totp", "lead").output)
+    other = app.test_client()
+    other.post("/login", data={"username": "lead", "password": PASSWORD})
+    refused = other.post("/login/enrol", data={"reset_code": code}).get_data(as_text=True)
+    assert "That enrolment code is not right" in refused
+    accepted = other.post("/login/enrol", data={"reset_code": again}).get_data(as_text=True)
+    assert 'id="totp-secret"' in accepted
+
+
+def test_the_reset_link_carries_the_enrolment_code_through_sign_in(
+    app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
+) -> None:
+    add_user(app, "boss", "admin")
+    reset = _cli(settings, tmp_path, "users", "reset-totp", "boss")
+    link = re.search(r"https?://\S+(/login/enrol\?reset=\S+)", reset.output)
+    assert link is not None, reset.output
+    assert client.get(link.group(1)).headers["Location"] == "/login"  # sign in first
+    response = client.post("/login", data={"username": "boss", "password": PASSWORD})
+    assert response.headers["Location"] == "/login/enrol"
+    page = client.get("/login/enrol").get_data(as_text=True)
+    assert 'id="totp-secret"' in page  # the link's code was enough

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from bot.db import session_scope
 from bot.models import User
+from bot.web.auth import login
 from bot.web.auth.login import TEST_PASSWORD_METHOD_ENV, hash_password, set_password
 from tests.web.dashboard.support import PASSWORD, add_user, sign_in
 
@@ -62,3 +63,37 @@ def test_the_cheap_method_is_refused_outside_a_test_run(monkeypatch: pytest.Monk
             hash_password(PASSWORD)
         outside.delenv(TEST_PASSWORD_METHOD_ENV)
         assert hash_password(PASSWORD).startswith("scrypt:")
+
+
+def test_an_unknown_username_costs_the_same_hashing_as_a_real_one(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17, row 5: 0.4 s for a real user and 0.01 s otherwise told who has an account."""
+    add_user(app, "mod", "moderator")
+    methods: list[str] = []
+    check = login.check_password_hash
+
+    def counted(pwhash: str, password: str) -> bool:
+        methods.append(pwhash.split("$")[0])
+        return check(pwhash, password)
+
+    monkeypatch.setattr(login, "check_password_hash", counted)
+    client = app.test_client()
+    for name in ("mod", "nobody", "mod", "someone else"):
+        page = client.post("/login", data={"username": name, "password": "not the password"})
+        assert "do not match" in page.get_data(as_text=True)
+    # One hash each, all of the method real passwords are hashed with.
+    assert methods == [_hash_of(app, "mod").split("$")[0]] * 4
+
+
+def test_unknown_usernames_are_checked_against_scrypt_when_passwords_are(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(TEST_PASSWORD_METHOD_ENV)
+    methods: list[str] = []
+    check = login.check_password_hash
+    monkeypatch.setattr(
+        login, "check_password_hash", lambda h, p: methods.append(h.split(":")[0]) or check(h, p)
+    )
+    app.test_client().post("/login", data={"username": "nobody", "password": "a guess at it"})
+    assert methods == ["scrypt"]
