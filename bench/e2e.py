@@ -149,9 +149,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    problem = stacks.services_problem(args.redis_db)
-    if problem:
-        print(f"SKIP: {problem}")
+    if not stacks.services_ready(args.redis_db):
         return 0
     started = datetime.datetime.now(datetime.UTC)
     runs = []

@@ -69,6 +69,14 @@ def services_problem(redis_db: int) -> str | None:
     return f"{problem} (run `bash scripts/ensure-services`)" if problem else None
 
 
+def services_ready(redis_db: int) -> bool:
+    """True when PostgreSQL and the Redis db answer; otherwise say why the bench is skipped."""
+    problem = services_problem(redis_db)
+    if problem:
+        print(f"SKIP: {problem}")
+    return problem is None
+
+
 def add_redis_db_argument(parser: argparse.ArgumentParser, default: int) -> None:
     parser.add_argument("--redis-db", type=int, default=default, help="dedicated Redis db, flushed")
 
