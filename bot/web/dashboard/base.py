@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask.typing import ResponseReturnValue
+from flask import Blueprint, abort, current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.context import Context
 from bot.models import SAFEGUARDING_ROLES, Case, Item
-from bot.web.auth.login import MODERATORS
 
 # The queue and the case pages; their endpoint names (dashboard.queue, dashboard.cases,
 # dashboard.case_detail) are linked from elsewhere, so they stay on this one blueprint.
@@ -78,16 +76,6 @@ def check_case_access(db: Session, case_id: int | None) -> Case | None:
     if restricted(case):
         abort(403)
     return case
-
-
-def caseworker_only() -> None:
-    """Cases are worked by moderators, admins and the safeguarding roles; others get 403."""
-    if current_user.role not in MODERATORS:
-        abort(403)
-
-
-def back_to_case(case_id: int, anchor: str | None = None) -> ResponseReturnValue:
-    return redirect(url_for("dashboard.case_detail", case_id=case_id, _anchor=anchor))
 
 
 @dataclass(frozen=True)

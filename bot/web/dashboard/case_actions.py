@@ -31,13 +31,12 @@ from bot.web.dashboard.base import (
     MAX_TEXT,
     SEVERITY_RANK,
     actor,
-    back_to_case,
-    caseworker_only,
     check_case_access,
     engine,
     haven,
     status_label,
 )
+from bot.web.dashboard.case_forms import back_to_case, caseworker_only
 
 bp = Blueprint("casework", __name__)
 

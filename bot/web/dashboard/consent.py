@@ -23,14 +23,8 @@ from bot.cases.status import allowed_transitions, apply_status, item_ids, mark_f
 from bot.db import session_scope
 from bot.models import Case, User, utcnow
 from bot.models.consent import CaseNote
-from bot.web.dashboard.base import (
-    actor,
-    back_to_case,
-    caseworker_only,
-    check_case_access,
-    engine,
-    haven,
-)
+from bot.web.dashboard.base import actor, check_case_access, engine, haven
+from bot.web.dashboard.case_forms import back_to_case, caseworker_only
 
 bp = Blueprint("consent", __name__)
 

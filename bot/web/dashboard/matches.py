@@ -27,14 +27,8 @@ from bot.directory.shares import SHARE_LABELS, introduction_text, shared_details
 from bot.directory.vocabulary import KIND_LABELS, TOPICS, topic_label
 from bot.models import Case, Item, User, utcnow
 from bot.models.directory import CaseTopic, Introduction, SupportResource
-from bot.web.dashboard.base import (
-    actor,
-    back_to_case,
-    caseworker_only,
-    check_case_access,
-    engine,
-    haven,
-)
+from bot.web.dashboard.base import actor, check_case_access, engine, haven
+from bot.web.dashboard.case_forms import back_to_case, caseworker_only
 
 bp = Blueprint("matching", __name__)
 
