@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.config.alerts import WEEKDAYS
-from bot.models.alerts import Alert, AlertDelivery, Escalation
-from bot.notify.delivery import deliver, route_alerts
+from bot.models.alerts import Alert, Escalation
 from bot.notify.digest import raise_partner_summaries, raise_weekly_digest
 from bot.notify.escalation import acknowledge
 from tests.notify.conftest import (
@@ -20,7 +19,6 @@ from tests.notify.conftest import (
     PII_TEXT,
     RISK_TEXT,
     SLACK_ENV,
-    AlertStack,
     alerts_config,
     assert_content_free,
     make_stack,
@@ -29,12 +27,6 @@ from tests.support.servers import SMTPServer, WebhookReceiver
 
 PARTNER = "Northshire Adoption Support"
 LONDON = ZoneInfo("Europe/London")
-
-
-def _send_all(stack: AlertStack) -> None:
-    route_alerts(stack.engine, stack.config.alerts)
-    for delivery in stack.rows(AlertDelivery, AlertDelivery.status == "pending"):
-        assert deliver(stack.engine, stack.config, delivery.id, environ=stack.environ) == "sent"
 
 
 def test_a_partners_person_at_risk_tells_their_key_contact_then_confirms_in_writing(
@@ -52,7 +44,7 @@ def test_a_partners_person_at_risk_tells_their_key_contact_then_confirms_in_writ
         stack.comment(RISK_TEXT, comment="7002", author=OTHER_AUTHOR_ID)  # not theirs
         (told,) = stack.rows(Alert, Alert.kind == "partner")
         assert told.partner == PARTNER and told.category == "risk.suicide"
-        _send_all(stack)
+        assert set(stack.send_all()) <= {"sent"}
         to_partner = [m for m in smtp.mails if m.rcpt_tos == ["duty@partner.example.org"]]
         assert len(to_partner) == 1
         assert PARTNER in to_partner[0].subject and f"case {told.case_id}" in to_partner[0].body
@@ -83,7 +75,7 @@ def test_a_partners_person_at_risk_tells_their_key_contact_then_confirms_in_writ
         assert raise_partner_summaries(stack.engine, stack.config, now=at_four) == 0  # once
         (summary,) = stack.rows(Alert, Alert.kind == "partner_summary")
         assert stack.rows(Alert, Alert.id == told.id)[0].summary_alert_id == summary.id
-        _send_all(stack)
+        assert set(stack.send_all()) <= {"sent"}
         written = [m for m in smtp.mails if "written summary" in m.subject]
         assert len(written) == 1 and written[0].rcpt_tos == ["duty@partner.example.org"]
         body = written[0].body
@@ -138,7 +130,7 @@ def test_the_weekly_digest_counts_without_content_once_a_week(
         assert alert.facts["findings_by_category"]["pii.phone"] == 1
         assert alert.facts["open_cases"] == {"safeguarding": 1}
         assert alert.facts["escalations_late"] == 1  # nobody acknowledged within 10 minutes
-        _send_all(stack)
+        assert set(stack.send_all()) <= {"sent"}
         (mail,) = [m for m in smtp.mails if m.rcpt_tos == ["content-lead@example.org"]]
         assert "weekly digest" in mail.subject and "risk.suicide: 1" in mail.body
         assert "escalations not acknowledged in time: 1" in mail.body
