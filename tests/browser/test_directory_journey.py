@@ -10,17 +10,14 @@ falls due; and the case is closed with its outcome, which frees the supporter's 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
 from flask import Flask
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.db import session_scope
@@ -29,8 +26,8 @@ from bot.directory.introductions import settle_introductions
 from bot.models import Case, User, utcnow
 from bot.models.directory import Introduction, SupportResource
 from bot.tasks import LocalEnqueuer
-from tests.browser.support import CHROMIUM, chromium
-from tests.helpers import make_settings, service_unavailable
+from tests.browser.support import serving
+from tests.helpers import make_settings
 from tests.web.dashboard.support import PASSWORD, add_user, case_of, comment, message
 
 pytestmark = pytest.mark.browser
@@ -47,21 +44,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     app: Flask = create_app(make_settings(tmp_path_factory.mktemp("journey")), enqueuer=queue)
     seed_directory(app.extensions["haven"].engine)
     key = add_user(app, "lead", "safeguarding_lead")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "key": key}
-    finally:
-        server.shutdown()
-        queue.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        service_unavailable(f"Chromium at {CHROMIUM}")
-    with chromium() as browser:
-        yield browser
+    with serving(app, queue) as url:
+        yield {"url": url, "app": app, "key": key}
 
 
 def _sign_in_as_lead(browser: Any, live: dict[str, Any]) -> Any:
