@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.support import CHROMIUM, chromium
-from tests.helpers import service_unavailable
+from tests.browser.support import browser_or_skip
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        service_unavailable(f"Chromium at {CHROMIUM}")
-    with chromium() as browser:
-        yield browser
+    yield from browser_or_skip()

@@ -8,12 +8,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
-
-from flask import Flask
-from werkzeug.serving import make_server
-
-from bot.tasks import LocalEnqueuer
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic is refused on this closed network; keep it quiet.
@@ -41,14 +37,49 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+def sign_in(browser: Any, url: str, app: Any, name: str, key: str | None = None) -> Any:
+    """A new page signed in as `name` (with its second factor when it has a key)."""
+    import pyotp
+    from sqlmodel import select
+
+    from bot.db import session_scope
+    from bot.models import User
+    from tests.web.dashboard.support import PASSWORD
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{url}/")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if key is not None:
+        page.wait_for_url("**/login/code")
+        # Tests sign in anew within seconds; a real person's code is accepted once.
+        with session_scope(app.extensions["haven"].engine) as db:
+            db.exec(select(User).where(User.username == name)).one().totp_last_step = None
+        page.get_by_label("6-digit code").fill(pyotp.TOTP(key).now())
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{url}/")
+    return page
+
+
+def browser_or_skip() -> Iterator[Any]:
+    """A module's browser fixture: Chromium, or a skip (a failure in CI) without it."""
+    from tests.helpers import service_unavailable
+
+    if not Path(CHROMIUM).exists():
+        service_unavailable(f"Chromium at {CHROMIUM}")
+    with chromium() as browser:
+        yield browser
+
+
 @contextmanager
-def serving(app: Flask, queue: LocalEnqueuer) -> Iterator[str]:
-    """The app behind a real threaded server (CSRF on, as in production): its base URL. The
-    server and then the app's queue are stopped afterwards."""
+def served(app: Any) -> Iterator[str]:
+    """The app on a real local server (CSRF on, as in production); yields its address."""
+    from werkzeug.serving import make_server
+
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-        queue.stop()

@@ -20,7 +20,7 @@ from flask import Flask
 
 from bot.app import create_app
 from bot.tasks import LocalEnqueuer
-from tests.browser.support import serving
+from tests.browser.support import served
 from tests.helpers import make_settings
 from tests.web.dashboard.support import (
     HELP,
@@ -55,8 +55,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     keys = {"lead": add_user(app, "lead", "safeguarding_lead")}
     add_user(app, "mod", "moderator")
     add_user(app, "newadmin", "admin", second_factor=False)
-    with serving(app, queue) as url:
-        yield {"url": url, "app": app, "items": items, "keys": keys, "feeder": feeder}
+    try:
+        with served(app) as url:
+            yield {"url": url, "app": app, "items": items, "keys": keys, "feeder": feeder}
+    finally:
+        queue.stop()
 
 
 def _password(browser: Any, url: str, name: str, width: int = 1280) -> Any:

@@ -14,21 +14,19 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pyotp
 import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.db import session_scope
 from bot.demo.run import seed_directory
 from bot.directory.introductions import settle_introductions
-from bot.models import Case, User, utcnow
+from bot.models import Case, utcnow
 from bot.models.directory import Introduction, SupportResource
 from bot.tasks import LocalEnqueuer
-from tests.browser.support import serving
+from tests.browser.support import served, sign_in
 from tests.helpers import make_settings
-from tests.web.dashboard.support import PASSWORD, add_user, case_of, comment, message
+from tests.web.dashboard.support import add_user, case_of, comment, message
 
 pytestmark = pytest.mark.browser
 ASKING = (
@@ -44,23 +42,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     app: Flask = create_app(make_settings(tmp_path_factory.mktemp("journey")), enqueuer=queue)
     seed_directory(app.extensions["haven"].engine)
     key = add_user(app, "lead", "safeguarding_lead")
-    with serving(app, queue) as url:
-        yield {"url": url, "app": app, "key": key}
-
-
-def _sign_in_as_lead(browser: Any, live: dict[str, Any]) -> Any:
-    with session_scope(live["app"].extensions["haven"].engine) as db:
-        db.exec(select(User).where(User.username == "lead")).one().totp_last_step = None
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live['url']}/")
-    page.get_by_label("Username").fill("lead")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/login/code")
-    page.get_by_label("6-digit code").fill(pyotp.TOTP(live["key"]).now())
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{live['url']}/")
-    return page
+    try:
+        with served(app) as url:
+            yield {"url": url, "app": app, "key": key}
+    finally:
+        queue.stop()
 
 
 def _state(live: dict[str, Any], case_id: int) -> tuple[Case, list[Introduction], int]:
@@ -78,7 +64,7 @@ def test_from_a_comment_to_consent_match_follow_up_and_closed(
     feeder = app.test_client()
     asked = comment(app, feeder, ASKING, author=PERSON, name="Sam Ellis")
     case_id = case_of(app, asked).id
-    page = _sign_in_as_lead(browser, live)
+    page = sign_in(browser, live["url"], live["app"], "lead", live["key"])
 
     # The private reply asks what support they want, and for consent.
     item = page.locator(f"#item-{asked.id}")
