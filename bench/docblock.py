@@ -7,13 +7,17 @@ at the end of the file under its heading, so a first run needs no hand editing.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -37,6 +41,27 @@ def replace_block(text: str, name: str, body: str, heading: str) -> str:
 def write_block(name: str, body: str, heading: str, doc: Path = DOC) -> None:
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     doc.write_text(replace_block(text, name, body, heading), encoding="utf-8")
+
+
+def add_arguments(parser: argparse.ArgumentParser, block: str) -> None:
+    """`--write-docs` and `--block`, for a script that owns the block named `block`."""
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--block", default=block, help="name of the docs block to write")
+
+
+def publish(args: argparse.Namespace, text: str, heading: str) -> int:
+    """Print a report and, with `--write-docs`, write it as the script's block."""
+    print(text)
+    if args.write_docs:
+        write_block(args.block, text, heading)
+    return 0
+
+
+def run(main: Callable[[], int]) -> NoReturn:
+    """Run a bench script's `main` and exit with its status."""
+    # SIGTERM becomes an exception, so every `finally` stops processes and drops databases.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+    sys.exit(main())
 
 
 def machine() -> str:

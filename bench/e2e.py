@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import signal
 import statistics
 import sys
 import tempfile
@@ -135,16 +134,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--drain-wait", type=float, default=60.0, help="max s for the backlog")
-    parser.add_argument("--redis-db", type=int, default=11, help="dedicated Redis db, flushed")
-    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
-    parser.add_argument("--block", default="e2e", help="name of the docs block to write")
+    stacks.add_redis_db_argument(parser, default=11)
+    docblock.add_arguments(parser, block="e2e")
     args = parser.parse_args(argv)
     args.workers = [int(w) for w in args.workers.split(",")]
     args.rates = [float(r) for r in args.rates.split(",")]
     if not all(1 <= w <= 8 for w in args.workers) or not all(0 < r <= 500 for r in args.rates):
         parser.error("--workers 1..8 and --rates in (0, 500]")
-    if args.redis_db == 15 or not 0 <= args.redis_db <= 15:
-        parser.error("--redis-db must be 0..14 (the tests use 15)")
+    stacks.check_redis_db(parser, args.redis_db)
     if not (0 < args.duration <= 300 and 1 <= args.repeats <= 10):
         parser.error("--duration in (0, 300] and --repeats 1..10")
     return args
@@ -152,9 +149,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    problem = stacks.postgres_problem() or stacks.redis_problem(args.redis_db)
-    if problem:
-        print(f"SKIP: {problem} (run `bash scripts/ensure-services`)")
+    if not stacks.services_ready(args.redis_db):
         return 0
     started = datetime.datetime.now(datetime.UTC)
     runs = []
@@ -172,13 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {workers} worker(s) {rate:g}/s: {r['complete']}/{r['sent']} complete, "
                       f"p50 {r['p50']:.0f} p95 {r['p95']:.0f} ms", file=sys.stderr)  # fmt: skip
     text = report(args, started, runs)
-    print(text)
-    if args.write_docs:
-        docblock.write_block(args.block, text, "## End to end: POST to finding, case and draft")
-    return 0
+    return docblock.publish(args, text, "## End to end: POST to finding, case and draft")
 
 
 if __name__ == "__main__":
-    # SIGTERM becomes an exception, so every `finally` stops processes and drops databases.
-    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
-    sys.exit(main())
+    docblock.run(main)

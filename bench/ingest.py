@@ -35,7 +35,6 @@ import ingest_stacks as stacks  # noqa: E402
 from ingest_report import (  # noqa: E402
     SUSTAINED_P99_MS,
     Row,
-    code_state,
     conclusions,
     table,
 )
@@ -171,7 +170,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rq-workers", type=int, default=1, help="`haven worker` processes (0: web tier alone)"
     )
-    parser.add_argument("--redis-db", type=int, default=12, help="dedicated Redis db, flushed")
+    stacks.add_redis_db_argument(parser, default=12)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--logs", type=Path, help="copy the server and worker logs here")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
@@ -253,7 +252,7 @@ def _main(args: argparse.Namespace) -> int:
     print(f"- command: `{shlex.join(['python', 'bench/ingest.py', *sys.argv[1:]])}`")
     print(f"- date: {started:%Y-%m-%d %H:%M} UTC")
     print(f"- machine: {docblock.machine()}")
-    print(f"- code: {code_state()}")
+    print(f"- code: {docblock.code_state()}")
     print(
         f"- load: open loop, {args.warmup:g} s warm-up at 50 req/s (not reported), then "
         f"{args.duration:g} s per rate, {args.connections} keep-alive connections, unique "
@@ -269,9 +268,9 @@ def _main(args: argparse.Namespace) -> int:
     notes: list[str] = []
     for name in wanted:
         if name == "production":
-            problem = stacks.postgres_problem() or stacks.redis_problem(args.redis_db)
+            problem = stacks.services_problem(args.redis_db)
             if problem:
-                print(f"\nSKIP production stack: {problem} (run `bash scripts/ensure-services`)")
+                print(f"\nSKIP production stack: {problem}")
                 continue
         try:
             rows = bench_stack(name, args, use_cli, nonce)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 AIM_RATE, AIM_P99_MS, SUSTAINED_P99_MS = 200.0, 50.0, 100.0
 
@@ -44,22 +42,6 @@ class Row:
         """Every request answered 200, at the offered rate, within the p99 bound."""
         error_free = not self.errors and self.sent == round(self.rate * self.duration)
         return error_free and self.exact and self.throughput >= 0.95 * self.rate
-
-
-def code_state() -> str:
-    """The commit measured, and how many files differ from it: others edit while we run."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-            timeout=10,
-        ).stdout.strip()  # fmt: skip
-        changed = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=10
-        ).stdout.splitlines()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (no git)"
-    return f"git {head or '?'} + {len(changed)} changed/untracked paths in the working tree"
 
 
 def table(rows: list[Row]) -> str:

@@ -10,6 +10,7 @@ its whole process group is ended on the way out, whatever went wrong.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import socket
@@ -60,6 +61,29 @@ def postgres_problem() -> str | None:
             return None
     except Exception as exc:  # any failure means "skip", with the reason shown
         return f"PostgreSQL at {PG_HOST}:{PG_PORT} is not reachable ({type(exc).__name__})"
+
+
+def services_problem(redis_db: int) -> str | None:
+    """Why the production stack cannot run here (with what to do), or None."""
+    problem = postgres_problem() or redis_problem(redis_db)
+    return f"{problem} (run `bash scripts/ensure-services`)" if problem else None
+
+
+def services_ready(redis_db: int) -> bool:
+    """True when PostgreSQL and the Redis db answer; otherwise say why the bench is skipped."""
+    problem = services_problem(redis_db)
+    if problem:
+        print(f"SKIP: {problem}")
+    return problem is None
+
+
+def add_redis_db_argument(parser: argparse.ArgumentParser, default: int) -> None:
+    parser.add_argument("--redis-db", type=int, default=default, help="dedicated Redis db, flushed")
+
+
+def check_redis_db(parser: argparse.ArgumentParser, db: int) -> None:
+    if db == 15 or not 0 <= db <= 15:
+        parser.error("--redis-db must be 0..14 (the tests use 15)")
 
 
 def redis_problem(db: int) -> str | None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import signal
 import statistics
 import sys
 import tempfile
@@ -203,22 +202,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--redis-db", type=int, default=10, help="dedicated Redis db, flushed")
-    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
-    parser.add_argument("--block", default="memory", help="name of the docs block to write")
+    stacks.add_redis_db_argument(parser, default=10)
+    docblock.add_arguments(parser, block="memory")
     args = parser.parse_args(argv)
     if not (0 < args.rate <= 1000 and 0 < args.duration <= 300 and 1 <= args.repeats <= 10):
         parser.error("--rate in (0, 1000], --duration in (0, 300], --repeats 1..10")
-    if args.redis_db == 15 or not 0 <= args.redis_db <= 15:
-        parser.error("--redis-db must be 0..14 (the tests use 15)")
+    stacks.check_redis_db(parser, args.redis_db)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    problem = stacks.postgres_problem() or stacks.redis_problem(args.redis_db)
-    if problem:
-        print(f"SKIP: {problem} (run `bash scripts/ensure-services`)")
+    if not stacks.services_ready(args.redis_db):
         return 0
     started = datetime.datetime.now(datetime.UTC)
     try:
@@ -227,13 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: {exc}")
         return 1
     text = report(args, started, sizes, starts)
-    print(text)
-    if args.write_docs:
-        docblock.write_block(args.block, text, "## Memory and start-up")
-    return 0
+    return docblock.publish(args, text, "## Memory and start-up")
 
 
 if __name__ == "__main__":
-    # SIGTERM becomes an exception, so every `finally` stops processes and drops databases.
-    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
-    sys.exit(main())
+    docblock.run(main)

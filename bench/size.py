@@ -22,7 +22,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -185,8 +184,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-load", action="store_true",
         help="with --database: keep its rows (from an earlier --keep run), only migrate and time",
     )  # fmt: skip
-    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
-    parser.add_argument("--block", default="size", help="name of the docs block to write")
+    docblock.add_arguments(parser, block="size")
     args = parser.parse_args(argv)
     if not (100 <= args.items <= 5_000_000 and 1 <= args.requests <= 1000):
         parser.error("--items must be 100..5,000,000 and --requests 1..1000")
@@ -237,13 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             app.extensions["haven"].engine.dispose()
     text = report(args, started, counts, sizes, results, load_s)
-    print(text)
-    if args.write_docs:
-        docblock.write_block(args.block, text, "## Dashboard at size (issue 10)")
-    return 0
+    return docblock.publish(args, text, "## Dashboard at size (issue 10)")
 
 
 if __name__ == "__main__":
-    # SIGTERM becomes an exception, so every `finally` stops processes and drops databases.
-    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
-    sys.exit(main())
+    docblock.run(main)

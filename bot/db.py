@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
@@ -57,6 +58,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def add_unless_taken(session: Session, row: Any) -> bool:
+    """Add `row` under a savepoint; False when a unique key says another got there first.
+
+    The caller's transaction goes on either way, so it can read and use the winner's row.
+    """
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
 
 
 def alembic_config(engine: Engine) -> Config:

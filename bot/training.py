@@ -42,13 +42,17 @@ CORPUS_DIR = ROOT / "rules" / "corpus"
 EVAL_DIR = ROOT / ".." / "shared" / "eval" / "data"
 CACHE_DIR = ROOT / "instance" / "embedding-cache"
 
-HEAD_CATEGORIES: tuple[str, ...] = (
+# Each risk category is both a head and a signal of its own.
+RISK_CATEGORIES: tuple[str, ...] = (
     "risk.suicide",
     "risk.self_harm",
     "risk.abuse",
     "risk.child_at_risk",
     "risk.domestic_violence",
     "risk.harm_to_others",
+)
+HEAD_CATEGORIES: tuple[str, ...] = (
+    *RISK_CATEGORIES,
     "help_request.emotional_support",
     "help_request.peer_connection",
     "help_request.resources",
@@ -66,12 +70,7 @@ HEAD_CATEGORIES: tuple[str, ...] = (
     "pii.child_name",
 )
 SIGNALS: tuple[str, ...] = (
-    "risk.suicide",
-    "risk.self_harm",
-    "risk.abuse",
-    "risk.child_at_risk",
-    "risk.domestic_violence",
-    "risk.harm_to_others",
+    *RISK_CATEGORIES,
     "help_request",
     "out_of_remit.legal",
     "out_of_remit.medical",

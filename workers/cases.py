@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.cases.escalation import make_safeguarding
 from bot.cases.keys import open_key
+from bot.db import add_unless_taken
 from bot.models import Case, Item, utcnow
 from rules import Finding
 
@@ -63,12 +63,9 @@ def _find_or_open(
         author_id=item.author_id,
         open_key=key,
     )
-    try:
-        # A savepoint: if another worker opened this person's case a moment ago, the unique
-        # open_key refuses ours and we join theirs instead of failing the whole item.
-        with session.begin_nested():
-            session.add(case)
-    except IntegrityError:
+    # If another worker opened this person's case a moment ago, the unique open_key refuses
+    # ours and we join theirs instead of failing the whole item.
+    if not add_unless_taken(session, case):
         return session.exec(select(Case).where(Case.open_key == key)).one(), False
     record(session, "system", "case.opened", "case", case.id, item_id=item.id, case_type=case_type)
     return case, True

@@ -13,7 +13,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.cli.common import CONFIG_OPTION, cli_settings
+from bot.cli.common import CONFIG_OPTION, cli_session, cli_settings
 from bot.cli.privacy import retention, subject
 from bot.cli.rules import classify, rules
 from bot.cli.security import audit, keys
@@ -228,58 +228,56 @@ def users() -> None:
     """Dashboard users."""
 
 
+PASSWORD_STDIN_OPTION = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin instead of making one."
+)
+
+
 def _new_password(from_stdin: bool) -> str:
     """The password typed on stdin, or a strong one made here (printed once by the caller)."""
     return sys.stdin.readline().rstrip("\n") if from_stdin else secrets.token_urlsafe(12)
+
+
+def _show_made_password(password: str, from_stdin: bool) -> None:
+    """Print a password this command made, once; one typed on stdin is never echoed."""
+    if not from_stdin:
+        click.echo(f"password: {password}")
 
 
 @users.command("add")
 @CONFIG_OPTION
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option(
-    "--password-stdin", is_flag=True, help="Read the password from stdin instead of making one."
-)
+@PASSWORD_STDIN_OPTION
 def users_add(config_path: str | None, name: str, role: str, password_stdin: bool) -> None:
     """Add a user; without --password-stdin a strong password is made and printed once."""
     from bot.web.auth.login import create_user
 
     settings = cli_settings(config_path)
-    engine = make_engine(settings.database_url)
     password = _new_password(password_stdin)
-    try:
-        with session_scope(engine) as session:
-            create_user(session, name, password, role)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    with cli_session(settings) as session:
+        create_user(session, name, password, role)
     click.echo(f"added {name} as {role}")
-    if not password_stdin:
-        click.echo(f"password: {password}")
+    _show_made_password(password, password_stdin)
 
 
 @users.command("reset-password")
 @CONFIG_OPTION
 @click.argument("name")
-@click.option(
-    "--password-stdin", is_flag=True, help="Read the password from stdin instead of making one."
-)
+@PASSWORD_STDIN_OPTION
 def users_reset_password(config_path: str | None, name: str, password_stdin: bool) -> None:
     """Give a user a new password (printed once unless read from stdin); ends their sessions."""
     from bot.web.auth.login import find_user, set_password
 
-    engine = make_engine(cli_settings(config_path).database_url)
+    settings = cli_settings(config_path)
     password = _new_password(password_stdin)
-    try:
-        with session_scope(engine) as session:
-            user = find_user(session, name)
-            if user is None:
-                raise ValueError(f"there is no user called {name!r}")
-            set_password(session, user, password)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    with cli_session(settings) as session:
+        user = find_user(session, name)
+        if user is None:
+            raise ValueError(f"there is no user called {name!r}")
+        set_password(session, user, password)
     click.echo(f"new password set for {name}")
-    if not password_stdin:
-        click.echo(f"password: {password}")
+    _show_made_password(password, password_stdin)
 
 
 @users.command("reset-totp")

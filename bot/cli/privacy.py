@@ -8,7 +8,7 @@ import os
 import click
 from sqlmodel import Session
 
-from bot.cli.common import CONFIG_OPTION, cli_settings
+from bot.cli.common import CONFIG_OPTION, cli_session, cli_settings
 from bot.db import make_engine, session_scope
 from bot.privacy.retention import purge_expired
 from bot.privacy.retention_report import build_report
@@ -38,12 +38,8 @@ def subject_export(
     config_path: str | None, platform: str, user_id: str, output: str | None
 ) -> None:
     """Everything Haven holds about the person, as JSON."""
-    engine = make_engine(cli_settings(config_path).database_url)
-    try:
-        with session_scope(engine) as session:
-            data = export_subject(session, platform, user_id, actor="cli", source="cli")
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    with cli_session(cli_settings(config_path)) as session:
+        data = export_subject(session, platform, user_id, actor="cli", source="cli")
     text = to_json(data)
     if output is None:
         click.echo(text)
@@ -70,12 +66,8 @@ def subject_erase(
         raise click.ClickException(
             "erasure cannot be undone: export first if needed, then run again with --yes"
         )
-    engine = make_engine(cli_settings(config_path).database_url)
-    try:
-        with session_scope(engine) as session:
-            result = erase_subject(session, platform, user_id, actor="cli", source="cli")
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    with cli_session(cli_settings(config_path)) as session:
+        result = erase_subject(session, platform, user_id, actor="cli", source="cli")
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True))
         return

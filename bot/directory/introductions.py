@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.audit import record
+from bot.db import add_unless_taken
 from bot.directory.settle import (
     STOPPED_CONSENT,
     actor_name,
@@ -114,10 +114,7 @@ def propose(
         proposed_by=actor_id,
         updated_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(intro)
-    except IntegrityError:  # a second click won the race: that one stands
+    if not add_unless_taken(session, intro):  # a second click won the race: that one stands
         return session.exec(select(Introduction).where(Introduction.live_key == key)).one()
     record(
         session,

@@ -11,7 +11,7 @@ import re
 
 from bot.directory.vocabulary import TOPICS, topic_label
 from bot.models.directory import Introduction
-from rules import Message, RuleSet
+from rules import TAXONOMY, Message, RuleSet
 
 # The only details an introduction can carry; never a full name, address, school or
 # children's names (the CATCH forum rules and the matching procedure).
@@ -24,22 +24,11 @@ SHARE_LABELS = {
 SHARE_LIMITS = {"name": 30, "area": 60, "availability": 100}
 # One word: "Sam", "S.E.", "Mary-Jo". A space would let a full name through.
 ONE_NAME = re.compile(r"^[^\W\d_][\w.'’-]{0,29}$")
-# What the rules engine finds that must never be passed on. Not person_name or location: a
-# first name and a general area are what the person agreed to share.
-IDENTIFYING = frozenset(
-    f"pii.{sub}"
-    for sub in (
-        "phone",
-        "email",
-        "postcode",
-        "address",
-        "school",
-        "council",
-        "child_name",
-        "meeting_link",
-        "id_number",
-    )
-)
+# What the rules engine finds that must never be passed on: every kind of personal detail but
+# person_name and location (a first name and a general area are what the person agreed to
+# share). A kind added to the taxonomy later is withheld until someone decides otherwise.
+AGREED_TO_SHARE = frozenset({"person_name", "location"})
+IDENTIFYING = frozenset(f"pii.{sub}" for sub in TAXONOMY["pii"] if sub not in AGREED_TO_SHARE)
 
 
 def validate_shares(shares: dict[str, str], ruleset: RuleSet | None = None) -> list[str]:

@@ -8,20 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.crypto import EncryptedText
-
-__all__ = [
-    "ACTION_KINDS",
-    "ACTION_STATUSES",
-    "CASE_STATUSES",
-    "CONSENT_STATES",
-    "DRAFT_STATUSES",
-    "ITEM_STATUSES",
-    "ROLES",
-    "SAFEGUARDING_ROLES",
-    "EncryptedText",
-    "utcnow",
-]
+# Re-exported (the `as` form says so) so that table modules import `base` only.
+from bot.crypto import EncryptedText as EncryptedText
 
 
 def utcnow() -> datetime:

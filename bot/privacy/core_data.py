@@ -9,6 +9,7 @@ statuses): they are exported with the items and kept, as the minimal record.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -152,11 +153,7 @@ def erase_drafts(session: Session, platform: str, author_id: str, held: set[int]
             not_removed("reply_drafts", ReplyDraft.id),
         )
     ).all()
-    for draft in drafts:
-        draft.text = REMOVED_TEXT
-        session.add(draft)
-    mark_removed(session, "reply_drafts", [d.id for d in drafts if d.id is not None], ERASURE)
-    return len(drafts)
+    return _remove_texts(session, "reply_drafts", drafts)
 
 
 def export_actions(session: Session, platform: str, author_id: str) -> list[dict[str, Any]]:
@@ -215,12 +212,17 @@ def erase_case_events(session: Session, platform: str, author_id: str, held: set
             not_removed("case_events", CaseEvent.id),
         )
     ).all()
-    for event in events:
-        # The only change the append-only trigger allows on a case event.
-        event.text = REMOVED_TEXT
-        session.add(event)
-    mark_removed(session, "case_events", [e.id for e in events if e.id is not None], ERASURE)
-    return len(events)
+    # REMOVED_TEXT: the only change the append-only trigger allows on a case event.
+    return _remove_texts(session, "case_events", events)
+
+
+def _remove_texts(session: Session, table_name: str, rows: Sequence[Any]) -> int:
+    """Replace each row's text with REMOVED_TEXT and record the rows as emptied."""
+    for row in rows:
+        row.text = REMOVED_TEXT
+        session.add(row)
+    mark_removed(session, table_name, [r.id for r in rows if r.id is not None], ERASURE)
+    return len(rows)
 
 
 def _marks(platform: str, author_id: str) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,11 @@ from typing import Any
 import pyotp
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from bot.app import create_app
 from bot.tasks import LocalEnqueuer
-from tests.browser.support import CHROMIUM, chromium
-from tests.helpers import make_settings, service_unavailable
+from tests.browser.support import served
+from tests.helpers import make_settings
 from tests.web.dashboard.support import (
     HELP,
     PASSWORD,
@@ -57,23 +55,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     keys = {"lead": add_user(app, "lead", "safeguarding_lead")}
     add_user(app, "mod", "moderator")
     add_user(app, "newadmin", "admin", second_factor=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "items": items,
-               "keys": keys, "feeder": feeder}  # fmt: skip
+        with served(app) as url:
+            yield {"url": url, "app": app, "items": items, "keys": keys, "feeder": feeder}
     finally:
-        server.shutdown()
         queue.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        service_unavailable(f"Chromium at {CHROMIUM}")
-    with chromium() as browser:
-        yield browser
 
 
 def _password(browser: Any, url: str, name: str, width: int = 1280) -> Any:

@@ -20,8 +20,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.browser.support import CHROMIUM, chromium
-from tests.helpers import REPO, service_unavailable
+from tests.helpers import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]  # Chromium on `haven demo` processes
 
@@ -82,14 +81,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        service_unavailable(f"Chromium at {CHROMIUM}")
-    with chromium() as browser:
-        yield browser
 
 
 def _sign_in(browser, url: str, credentials: str, key: str | None = None):  # type: ignore[no-untyped-def]

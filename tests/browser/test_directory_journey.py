@@ -10,28 +10,23 @@ falls due; and the case is closed with its outcome, which frees the supporter's 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from flask import Flask
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
 from bot.app import create_app
-from bot.db import session_scope
 from bot.demo.run import seed_directory
 from bot.directory.introductions import settle_introductions
-from bot.models import Case, User, utcnow
+from bot.models import Case, utcnow
 from bot.models.directory import Introduction, SupportResource
 from bot.tasks import LocalEnqueuer
-from tests.browser.support import CHROMIUM, chromium
-from tests.helpers import make_settings, service_unavailable
-from tests.web.dashboard.support import PASSWORD, add_user, case_of, comment, message
+from tests.browser.support import served, sign_in
+from tests.helpers import make_settings
+from tests.web.dashboard.support import add_user, case_of, comment, message
 
 pytestmark = pytest.mark.browser
 ASKING = (
@@ -47,36 +42,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     app: Flask = create_app(make_settings(tmp_path_factory.mktemp("journey")), enqueuer=queue)
     seed_directory(app.extensions["haven"].engine)
     key = add_user(app, "lead", "safeguarding_lead")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "key": key}
+        with served(app) as url:
+            yield {"url": url, "app": app, "key": key}
     finally:
-        server.shutdown()
         queue.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        service_unavailable(f"Chromium at {CHROMIUM}")
-    with chromium() as browser:
-        yield browser
-
-
-def _sign_in_as_lead(browser: Any, live: dict[str, Any]) -> Any:
-    with session_scope(live["app"].extensions["haven"].engine) as db:
-        db.exec(select(User).where(User.username == "lead")).one().totp_last_step = None
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live['url']}/")
-    page.get_by_label("Username").fill("lead")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/login/code")
-    page.get_by_label("6-digit code").fill(pyotp.TOTP(live["key"]).now())
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{live['url']}/")
-    return page
 
 
 def _state(live: dict[str, Any], case_id: int) -> tuple[Case, list[Introduction], int]:
@@ -94,7 +64,7 @@ def test_from_a_comment_to_consent_match_follow_up_and_closed(
     feeder = app.test_client()
     asked = comment(app, feeder, ASKING, author=PERSON, name="Sam Ellis")
     case_id = case_of(app, asked).id
-    page = _sign_in_as_lead(browser, live)
+    page = sign_in(browser, live["url"], live["app"], "lead", live["key"])
 
     # The private reply asks what support they want, and for consent.
     item = page.locator(f"#item-{asked.id}")

@@ -68,13 +68,26 @@ def _agreed_by_both(engine: Engine, staff_id: int, resource_id: int, case_id: in
     return intro_id
 
 
-def test_the_whole_way_shares_only_what_both_agreed_and_takes_a_place(
-    engine: Engine, staff_id: int
-) -> None:
-    resource_id = add_resource(engine, capacity=2)
+def _proposed(engine: Engine, staff_id: int, **case: str) -> tuple[int, int, int]:
+    """A new case proposed to a new entry: (entry, case, introduction)."""
+    resource_id = add_resource(engine)
+    case_id = add_case(engine, **case)
+    return resource_id, case_id, _step(engine, propose, case_id, resource_id, actor_id=staff_id)
+
+
+def _introduced(engine: Engine, staff_id: int, *, capacity: int) -> tuple[int, int, int]:
+    """A new case introduced to a new entry with `capacity` places: (entry, case, introduction)."""
+    resource_id = add_resource(engine, capacity=capacity)
     case_id = add_case(engine)
     intro_id = _agreed_by_both(engine, staff_id, resource_id, case_id)
     _step(engine, introduce, intro_id, actor_id=staff_id)
+    return resource_id, case_id, intro_id
+
+
+def test_the_whole_way_shares_only_what_both_agreed_and_takes_a_place(
+    engine: Engine, staff_id: int
+) -> None:
+    resource_id, case_id, intro_id = _introduced(engine, staff_id, capacity=2)
     intro = load(engine, Introduction, intro_id)
     assert intro.status == "introduced" and intro.introduced_by == staff_id
     # The area was the person's to share, but the supporter did not take it: not passed on.
@@ -125,9 +138,7 @@ def test_every_step_is_idempotent_and_the_load_counts_once(engine: Engine, staff
 def test_nothing_goes_ahead_without_the_persons_consent(
     engine: Engine, staff_id: int, consent: str
 ) -> None:
-    resource_id = add_resource(engine)
-    case_id = add_case(engine, consent="given")
-    intro_id = _step(engine, propose, case_id, resource_id, actor_id=staff_id)
+    _, case_id, intro_id = _proposed(engine, staff_id, consent="given")
     set_consent(engine, case_id, consent)
     with pytest.raises(Refused, match="consent"):
         _step(engine, person_agreed, intro_id, SHARES, actor_id=staff_id)
@@ -137,9 +148,7 @@ def test_nothing_goes_ahead_without_the_persons_consent(
 def test_the_order_is_person_then_supporter_then_introduction(
     engine: Engine, staff_id: int
 ) -> None:
-    resource_id = add_resource(engine)
-    case_id = add_case(engine)
-    intro_id = _step(engine, propose, case_id, resource_id, actor_id=staff_id)
+    resource_id, _, intro_id = _proposed(engine, staff_id)
     with pytest.raises(Refused, match="Both sides must agree"):
         _step(engine, introduce, intro_id, actor_id=staff_id)
     with pytest.raises(Refused, match="The person agrees first"):
@@ -173,10 +182,7 @@ def test_withdrawn_consent_cancels_pending_introductions_but_not_made_ones(
 def test_a_closed_case_ends_its_introductions_and_frees_the_places(
     engine: Engine, staff_id: int
 ) -> None:
-    resource_id = add_resource(engine, capacity=1)
-    case_id = add_case(engine)
-    intro_id = _agreed_by_both(engine, staff_id, resource_id, case_id)
-    _step(engine, introduce, intro_id, actor_id=staff_id)
+    resource_id, case_id, intro_id = _introduced(engine, staff_id, capacity=1)
     with session_scope(engine) as db:
         case = db.get(Case, case_id)
         case.status, case.open_key = "closed", None  # type: ignore[union-attr]
@@ -207,9 +213,7 @@ def test_a_full_entry_is_refused_and_a_refused_introduction_takes_no_place(
 def test_declining_ends_a_pending_introduction_without_touching_the_load(
     engine: Engine, staff_id: int
 ) -> None:
-    resource_id = add_resource(engine)
-    case_id = add_case(engine)
-    intro_id = _step(engine, propose, case_id, resource_id, actor_id=staff_id)
+    resource_id, case_id, intro_id = _proposed(engine, staff_id)
     with pytest.raises(Refused, match="cannot be closed"):
         _step(engine, end, intro_id, "closed", "finished", actor_id=staff_id)
     _step(engine, end, intro_id, "declined", "person prefers a group", actor_id=staff_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from tests.helpers import write_config
-from tests.support.servers import Mail, SMTPServer
+from tests.support.servers import Mail, SMTPServer, email_section
 
 EMAILS = {
     "safeguarding_lead": "lead@example.org",
@@ -26,14 +26,7 @@ def charity_config(tmp_path: Path, smtp_port: int) -> Path:
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     config["alerts"].update(
         dashboard_url="https://haven.example.org",
-        email={
-            "enabled": True,
-            "host": "127.0.0.1",
-            "port": smtp_port,
-            "security": "none",
-            "from_address": "haven@example.org",
-            "timeout_seconds": 5,
-        },  # fmt: skip
+        email=email_section(smtp_port),
         roles={
             role: {"email": [address], "channels": ["email"]} for role, address in EMAILS.items()
         },

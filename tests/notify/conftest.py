@@ -18,11 +18,13 @@ from bot.app import create_app
 from bot.config import HavenConfig, Settings
 from bot.db import session_scope
 from bot.models import Item, User, utcnow
+from bot.models.alerts import AlertDelivery
+from bot.notify.delivery import deliver, route_alerts
 from bot.tasks import LocalEnqueuer
 from bot.web.auth.login import SignedInUser, create_user, login_manager
 from bot.web.auth.sessions import mark_signed_in
 from tests.helpers import make_settings, page_comment, signed_post
-from tests.support.servers import SMTPServer, WebhookReceiver
+from tests.support.servers import SMTPServer, WebhookReceiver, email_section
 
 RISK_TEXT = "I cannot go on any more, I want to kill myself tonight"
 PII_TEXT = "call me on 07700 900123 about the raffle tickets"
@@ -58,14 +60,7 @@ def assert_content_free(blob: str, *texts: str) -> None:
 def alerts_config(smtp_port: int, hook_url: str, **overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "dashboard_url": "https://haven.example.org/",
-        "email": {
-            "enabled": True,
-            "host": "127.0.0.1",
-            "port": smtp_port,
-            "security": "none",
-            "from_address": "haven@example.org",
-            "timeout_seconds": 5,
-        },
+        "email": email_section(smtp_port),
         "webhooks": [
             {"name": "pager", "kind": "signed", "url": hook_url, "secret_env": "HOOK_SECRET"},
             {"name": "team-chat", "kind": "slack", "url_env": SLACK_ENV},
@@ -128,6 +123,14 @@ class AlertStack:
             session.exec(update(Item).where(Item.id == item_id).values(received_at=received_at))
         assert process_item(item_id) == "processed"
         return item_id
+
+    def send_all(self, now: datetime | None = None) -> list[str]:
+        """Route every alert to its deliveries, then attempt each pending one: their outcomes."""
+        route_alerts(self.engine, self.config.alerts, now=now)
+        return [
+            deliver(self.engine, self.config, d.id, now=now, environ=self.environ)
+            for d in self.rows(AlertDelivery, AlertDelivery.status == "pending")
+        ]
 
     def rows(self, model: type, *where: Any) -> list[Any]:
         with Session(self.engine) as session:

@@ -5,7 +5,7 @@ webhook; failures retried with back-off, shown in the inbox, and never blocking 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,75 +44,84 @@ def cert(tmp_path: Path) -> tuple[Path, Path]:
     return made
 
 
-def _send_all(stack: AlertStack, now=None) -> list[str]:  # type: ignore[no-untyped-def]
-    route_alerts(stack.engine, stack.config.alerts, now=now)
-    return [
-        deliver(stack.engine, stack.config, d.id, now=now, environ=stack.environ)
-        for d in stack.rows(AlertDelivery, AlertDelivery.status == "pending")
-    ]
+@pytest.fixture
+def secure_smtp(cert: tuple[Path, Path]) -> Iterator[Callable[[str], SMTPServer]]:
+    """Start an SMTP server speaking `mode` ("starttls" or "tls") with the test certificate."""
+    started: list[SMTPServer] = []
+
+    def start(mode: str) -> SMTPServer:
+        started.append(SMTPServer(mode, cert).start())
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def email_stack(tmp_path: Path, hook: WebhookReceiver) -> Iterator[Callable[..., AlertStack]]:
+    """An alert stack mailing `server`, its email settings changed by the keywords given."""
+    made: list[AlertStack] = []
+
+    def make(server: SMTPServer, **email: str) -> AlertStack:
+        config = alerts_config(server.port, hook.url)
+        config["email"].update(email)
+        made.append(make_stack(tmp_path, config)[0])
+        return made[-1]
+
+    yield make
+    for stack in made:
+        stack.engine.dispose()
 
 
 @pytest.mark.filterwarnings(LOGIN_DATA_WARNING)
 def test_email_over_starttls_with_credentials_from_the_environment(
-    tmp_path: Path, cert: tuple[Path, Path], hook: WebhookReceiver
+    cert: tuple[Path, Path],
+    secure_smtp: Callable[[str], SMTPServer],
+    email_stack: Callable[..., AlertStack],
 ) -> None:
-    server = SMTPServer("starttls", cert).start()
-    try:
-        config = alerts_config(server.port, hook.url)
-        config["email"].update(
-            security="starttls",
-            username=SMTP_USER,
-            password_env="HAVEN_SMTP_PASSWORD",
-            ca_file=str(cert[0]),
-        )
-        stack, _queue = make_stack(tmp_path, config)
-        stack.environ["HAVEN_SMTP_PASSWORD"] = SMTP_PASSWORD
-        stack.comment(RISK_TEXT)
-        assert _send_all(stack) == ["sent"]
-        (mail,) = server.wait_for(1)
-        assert mail.authenticated_as == SMTP_USER  # AUTH happened, and only after STARTTLS
-        assert mail.mail_from == "haven@example.org"
-        assert_content_free(mail.everything, SMTP_PASSWORD)
-        stack.engine.dispose()
-    finally:
-        server.stop()
+    server = secure_smtp("starttls")
+    stack = email_stack(
+        server,
+        security="starttls",
+        username=SMTP_USER,
+        password_env="HAVEN_SMTP_PASSWORD",
+        ca_file=str(cert[0]),
+    )
+    stack.environ["HAVEN_SMTP_PASSWORD"] = SMTP_PASSWORD
+    stack.comment(RISK_TEXT)
+    assert stack.send_all() == ["sent"]
+    (mail,) = server.wait_for(1)
+    assert mail.authenticated_as == SMTP_USER  # AUTH happened, and only after STARTTLS
+    assert mail.mail_from == "haven@example.org"
+    assert_content_free(mail.everything, SMTP_PASSWORD)
 
 
 def test_email_over_implicit_tls(
-    tmp_path: Path, cert: tuple[Path, Path], hook: WebhookReceiver
+    cert: tuple[Path, Path],
+    secure_smtp: Callable[[str], SMTPServer],
+    email_stack: Callable[..., AlertStack],
 ) -> None:
-    server = SMTPServer("tls", cert).start()
-    try:
-        config = alerts_config(server.port, hook.url)
-        config["email"].update(security="tls", ca_file=str(cert[0]))
-        stack, _queue = make_stack(tmp_path, config)
-        stack.comment(RISK_TEXT)
-        assert _send_all(stack) == ["sent"]
-        assert_content_free(server.wait_for(1)[0].everything)
-        stack.engine.dispose()
-    finally:
-        server.stop()
+    server = secure_smtp("tls")
+    stack = email_stack(server, security="tls", ca_file=str(cert[0]))
+    stack.comment(RISK_TEXT)
+    assert stack.send_all() == ["sent"]
+    assert_content_free(server.wait_for(1)[0].everything)
 
 
 def test_an_untrusted_certificate_is_refused_and_retried_with_back_off(
-    tmp_path: Path, cert: tuple[Path, Path], hook: WebhookReceiver
+    secure_smtp: Callable[[str], SMTPServer], email_stack: Callable[..., AlertStack]
 ) -> None:
-    server = SMTPServer("tls", cert).start()
-    try:
-        config = alerts_config(server.port, hook.url)
-        config["email"].update(security="tls")  # no ca_file: the self-signed cert is not trusted
-        stack, _queue = make_stack(tmp_path, config)
-        stack.comment(RISK_TEXT)
-        (delivery,) = stack.rows(AlertDelivery)
-        now = delivery.created_at
-        assert deliver(stack.engine, stack.config, delivery.id, now=now) == "pending"
-        (delivery,) = stack.rows(AlertDelivery)
-        assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
-        assert delivery.next_attempt_at == now + timedelta(minutes=1)
-        assert server.mails == []
-        stack.engine.dispose()
-    finally:
-        server.stop()
+    server = secure_smtp("tls")
+    stack = email_stack(server, security="tls")  # no ca_file: the self-signed cert is not trusted
+    stack.comment(RISK_TEXT)
+    (delivery,) = stack.rows(AlertDelivery)
+    now = delivery.created_at
+    assert deliver(stack.engine, stack.config, delivery.id, now=now) == "pending"
+    (delivery,) = stack.rows(AlertDelivery)
+    assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+    assert delivery.next_attempt_at == now + timedelta(minutes=1)
+    assert server.mails == []
 
 
 @pytest.fixture
@@ -182,7 +191,7 @@ def test_a_moderator_alert_reaches_email_and_a_slack_webhook_without_content(
         stack.comment(PII_TEXT)
         (alert,) = stack.rows(Alert)
         assert (alert.kind, alert.category, alert.roles) == ("finding", "pii.phone", ["moderator"])
-        assert sorted(_send_all(stack)) == ["sent", "sent"]
+        assert sorted(stack.send_all()) == ["sent", "sent"]
         (mail,) = smtp.wait_for(1)
         assert mail.rcpt_tos == ["mods@example.org"] and "pii.phone" in mail.subject
         assert_content_free(mail.everything)

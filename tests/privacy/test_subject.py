@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
 from bot.db import session_scope
@@ -21,6 +20,7 @@ from bot.privacy.holds import SAFEGUARDING_REASON
 from bot.privacy.subject import erase_subject, export_subject, to_json
 from bot.privacy.subject_data import SUBJECT_DATA, SubjectData
 from tests.privacy.support import OTHER, PERSON, SECRET_TEXT, seed_message
+from tests.support.append_only import assert_refused_as_append_only
 
 
 def _seed_person(engine: Engine) -> dict[str, Any]:
@@ -113,15 +113,13 @@ def test_erasing_twice_changes_nothing_the_second_time(db_engine: Engine) -> Non
 def test_case_notes_may_only_be_blanked_not_rewritten(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
         seeded = seed_message(db, age_days=1)
-    for statement in (
+    assert_refused_as_append_only(
+        db_engine,
         "UPDATE case_events SET text = 'something else'",
         "UPDATE case_events SET kind = 'status'",
         f"UPDATE case_events SET text = '{REMOVED_TEXT}', outcome = 'changed'",
         "DELETE FROM case_events",
-    ):
-        with pytest.raises(DatabaseError, match="append-only"):
-            with db_engine.begin() as connection:
-                connection.execute(text(statement))
+    )
     with db_engine.begin() as connection:
         connection.execute(text(f"UPDATE case_events SET text = '{REMOVED_TEXT}'"))
     with Session(db_engine) as db:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 from bot.semantic import availability
 from rules.semantic import SemanticConfig
+from tests.helpers import REPO, environ_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +25,19 @@ def embedder():  # type: ignore[no-untyped-def]
     from bot.semantic import _embedder
 
     return _embedder(str(state.model_path), str(state.tokenizer_path))
+
+
+@pytest.fixture
+def check_config(tmp_path: Path) -> Callable[..., Result]:
+    """`haven check-config` as an operator runs it, on the repository's config.yaml or another."""
+
+    def run(config: Path = REPO / "config.yaml") -> Result:
+        from bot.cli import main
+
+        args = ["check-config", "--config", str(config)]
+        return CliRunner().invoke(main, args, env=environ_for_tests(tmp_path))
+
+    return run
 
 
 def word_dimension(word: str) -> int:

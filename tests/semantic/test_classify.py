@@ -63,15 +63,8 @@ def test_rules_test_reports_the_stage_like_a_rule(tmp_path) -> None:  # type: ig
     assert "semantic-risk-suicide (risk.suicide, critical): 1 hits" in result.output
 
 
-def test_check_config_says_the_stage_is_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bot.cli import main
-    from tests.helpers import REPO, environ_for_tests
-
-    result = CliRunner().invoke(
-        main,
-        ["check-config", "--config", str(REPO / "config.yaml")],
-        env=environ_for_tests(tmp_path),
-    )
+def test_check_config_says_the_stage_is_on(check_config) -> None:  # type: ignore[no-untyped-def]
+    result = check_config()
     assert result.exit_code == 0, result.output
     assert "semantic stage on (all-MiniLM-L6-v2 int8, trained heads)" in result.output
 

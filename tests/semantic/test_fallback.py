@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from click.testing import Result
 
 import bot.semantic
-from bot.cli import main
 from bot.semantic import announce, availability, detection_ruleset
 from rules import Message, RulesConfig, RuleSet
 from rules.semantic import SemanticConfig
-from tests.helpers import REPO, environ_for_tests
+from tests.helpers import REPO
 
 RISKY = "I've started giving away my things to people"  # no rule catches this
 
@@ -52,25 +51,21 @@ def test_it_is_said_once_in_the_log(without_extra: None, caplog: pytest.LogCaptu
     assert "rules alone" in lines[0].getMessage()
 
 
-def test_check_config_says_so(without_extra: None, tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main,
-        ["check-config", "--config", str(REPO / "config.yaml")],
-        env=environ_for_tests(tmp_path),
-    )
+def test_check_config_says_so(without_extra: None, check_config: Callable[..., Result]) -> None:
+    result = check_config()
     assert result.exit_code == 0, result.output
     assert "semantic stage off (onnxruntime is not installed" in result.output
     assert "rules alone" in result.output
 
 
-def test_enabled_true_without_the_extra_is_an_error(without_extra: None, tmp_path: Path) -> None:
+def test_enabled_true_without_the_extra_is_an_error(
+    without_extra: None, tmp_path: Path, check_config: Callable[..., Result]
+) -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     config["rules"] = {"semantic": {"enabled": True}}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    result = CliRunner().invoke(
-        main, ["check-config", "--config", str(path)], env=environ_for_tests(tmp_path)
-    )
+    result = check_config(path)
     assert result.exit_code == 1
     assert "enabled is true but onnxruntime is not installed" in result.output
 

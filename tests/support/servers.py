@@ -115,6 +115,18 @@ def _authenticator(server, session, envelope, mechanism, data) -> AuthResult:  #
     return AuthResult(success=ok, auth_data=data if ok else None)
 
 
+def email_section(smtp_port: int) -> dict[str, Any]:
+    """Haven's `alerts.email` settings for a plain (no TLS) SMTPServer on `smtp_port`."""
+    return {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": smtp_port,
+        "security": "none",
+        "from_address": "haven@example.org",
+        "timeout_seconds": 5,
+    }
+
+
 class SMTPServer:
     """aiosmtpd on 127.0.0.1: plain, STARTTLS with AUTH required, or implicit TLS."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from webhooks.events.common import as_dict, clean_id, clean_text, delivery_key, first_time
 from webhooks.events.types import EntryContext, InboundItem, Outcome, Unknown
 
@@ -23,30 +25,20 @@ def parse_ig_comment(change: dict, ctx: EntryContext, *, live: bool = False) -> 
     product_type = clean_text(media.get("media_product_type"))
     if product_type is None and live:
         product_type = "LIVE"  # live_comments only fire during a broadcast
-    return InboundItem(
-        platform="instagram",
-        channel="ig_comment",
-        # Users cannot edit Instagram comments and deletions are not sent as webhooks,
-        # so every comment change is an add.
-        verb="add",
-        account_id=ctx.account_id,
-        external_id=comment_id,
-        post_id=media_id,
+    return _ig_item(
+        change,
+        ctx,
+        "ig_comment",
+        comment_id,
+        media_id,
         parent_id=clean_id(value.get("parent_id")),
-        thread_id=media_id,
         author_id=author_id,
-        author_name=None,
         author_username=clean_text(author.get("username")),
         text=clean_text(value.get("text")),
-        attachments=(),
         # The comment value carries no time of its own; entry.time (seconds) is the event time.
         created_at=first_time(value.get("timestamp"), value.get("created_time"), ctx.entry_time),
-        is_echo=False,
         # The account's own replies come back as comments with from.id == the account id.
         from_page=author_id is not None and author_id == ctx.account_id,
-        standby=ctx.standby,
-        delivery_key=delivery_key("ig_comment", "add", comment_id),
-        raw=change,
         media_product_type=product_type,
     )
 
@@ -62,26 +54,47 @@ def parse_ig_mention(change: dict, ctx: EntryContext) -> Outcome:
     external_id = comment_id or media_id
     if external_id is None:
         return Unknown("instagram mention without media_id or comment_id", change)
+    return _ig_item(
+        change,
+        ctx,
+        "ig_mention",
+        external_id,
+        media_id,
+        parent_id=None,
+        # The mention webhook names only the ids; the worker fetches text and author via the
+        # IG user's mentioned_comment / mentioned_media fields.
+        author_id=None,
+        author_username=None,
+        text=clean_text(value.get("text")),
+        created_at=first_time(value.get("timestamp"), ctx.entry_time),
+        from_page=False,
+    )
+
+
+def _ig_item(
+    change: dict,
+    ctx: EntryContext,
+    channel: str,
+    external_id: str,
+    media_id: str | None,
+    **fields: Any,
+) -> InboundItem:
+    """An Instagram comment or mention: what both share, plus their own fields."""
     return InboundItem(
         platform="instagram",
-        channel="ig_mention",
+        channel=channel,
+        # Users cannot edit Instagram comments and deletions are not sent as webhooks,
+        # so every comment or mention change is an add.
         verb="add",
         account_id=ctx.account_id,
         external_id=external_id,
         post_id=media_id,
-        parent_id=None,
         thread_id=media_id,
-        # The mention webhook names only the ids; the worker fetches text and author via the
-        # IG user's mentioned_comment / mentioned_media fields.
-        author_id=None,
         author_name=None,
-        author_username=None,
-        text=clean_text(value.get("text")),
         attachments=(),
-        created_at=first_time(value.get("timestamp"), ctx.entry_time),
         is_echo=False,
-        from_page=False,
         standby=ctx.standby,
-        delivery_key=delivery_key("ig_mention", "add", external_id),
+        delivery_key=delivery_key(channel, "add", external_id),
         raw=change,
+        **fields,
     )

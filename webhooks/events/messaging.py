@@ -60,12 +60,10 @@ def parse_messaging(event: object, ctx: EntryContext, raw: dict | None = None) -
 
 
 def _message(event: dict, stored: dict, channel: str, ctx: EntryContext) -> Outcome:
-    message = event.get("message")
-    if not isinstance(message, dict):
-        return Unknown("message is not an object", stored)
-    mid = clean_id(message.get("mid"))
-    if mid is None:
-        return Unknown("message without mid", stored)
+    found = _with_mid(event, "message", stored)
+    if isinstance(found, Unknown):
+        return found
+    message, mid = found
     is_echo = flag(message.get("is_echo"))
     author_id, thread_id, from_page = _participants(event, ctx, is_echo)
     # Instagram unsend: the same mid returns with is_deleted and no content. It marks the
@@ -101,6 +99,17 @@ def _message(event: dict, stored: dict, channel: str, ctx: EntryContext) -> Outc
         # A tapped quick reply arrives as a message: its title as text, and this payload.
         payload=clean_text(as_dict(message.get("quick_reply")).get("payload")),
     )
+
+
+def _with_mid(event: dict, key: str, stored: dict) -> tuple[dict, str] | Unknown:
+    """The event's `key` object and its mid, or why the shape is unknown."""
+    body = event.get(key)
+    if not isinstance(body, dict):
+        return Unknown(f"{key} is not an object", stored)
+    mid = clean_id(body.get("mid"))
+    if mid is None:
+        return Unknown(f"{key} without mid", stored)
+    return body, mid
 
 
 def _dm_item(
@@ -165,12 +174,10 @@ def _postback(event: dict, stored: dict, channel: str, ctx: EntryContext) -> Out
 
 
 def _message_edit(event: dict, stored: dict, channel: str, ctx: EntryContext) -> Outcome:
-    edit = event.get("message_edit")
-    if not isinstance(edit, dict):
-        return Unknown("message_edit is not an object", stored)
-    mid = clean_id(edit.get("mid"))
-    if mid is None:
-        return Unknown("message_edit without mid", stored)
+    found = _with_mid(event, "message_edit", stored)
+    if isinstance(found, Unknown):
+        return found
+    edit, mid = found
     author_id, thread_id, from_page = _participants(event, ctx, is_echo=False)
     text = clean_text(edit.get("text"))
     # num_edit counts a message's edits (at most 5), so it tells a second edit from a

@@ -13,7 +13,6 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
@@ -27,13 +26,13 @@ from bot.cases.status import (
     may_hold,
 )
 from bot.cases.status import assign as assign_case
-from bot.db import session_scope
+from bot.db import add_unless_taken, session_scope
 from bot.models import Case, Finding, Item, User, utcnow
 from bot.models.dashboard import CaseEvent
 from bot.notify.delivery import dispatch_soon
 from bot.notify.escalation import acknowledge, open_escalation
 from bot.untrusted import ascii_int
-from bot.web.auth.login import MODERATORS, safe_target
+from bot.web.auth.login import safe_target
 from bot.web.dashboard.base import (
     CASE_TYPES,
     MAX_TEXT,
@@ -46,18 +45,10 @@ from bot.web.dashboard.base import (
     restricted,
     status_label,
 )
+from bot.web.dashboard.case_forms import back_to_case, caseworker_only
 
 bp = Blueprint("casework", __name__)
 ESCALATED = "Escalated: the safeguarding lead on duty is being paged and has the case now."
-
-
-def _caseworker() -> None:
-    if current_user.role not in MODERATORS:
-        abort(403)
-
-
-def _back(case_id: int) -> ResponseReturnValue:
-    return redirect(url_for("dashboard.case_detail", case_id=case_id))
 
 
 def _text(name: str, *, required: bool) -> str | None:
@@ -72,22 +63,22 @@ def _text(name: str, *, required: bool) -> str | None:
 @bp.post("/cases/<int:case_id>/status")
 @login_required
 def change_status(case_id: int) -> ResponseReturnValue:
-    _caseworker()
+    caseworker_only()
     target = request.form.get("status", "")
     outcome = (request.form.get("outcome") or "").strip() or None
     reason = _text("reason", required=True)
     if reason is None:
-        return _back(case_id)
+        return back_to_case(case_id)
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
         if target not in allowed_transitions(case):
             flash(
                 f"A {status_label(case.status)} case cannot become {status_label(target)}.", "error"
             )
-            return _back(case_id)
+            return back_to_case(case_id)
         if target == "closed" and outcome not in haven().settings.config.dashboard.case_outcomes:
             flash("Choose the outcome the case is closed with.", "error")
-            return _back(case_id)
+            return back_to_case(case_id)
         if target == "escalated":
             alert_id = _escalate(db, case, reason)
         else:
@@ -101,7 +92,7 @@ def change_status(case_id: int) -> ResponseReturnValue:
             flash(ESCALATED, "info")
             return redirect(url_for("dashboard.queue"))
     flash(f"Case #{case_id} is now {status_label(target)}.", "info")
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 def _escalate(db: Session, case: Case, reason: str) -> int | None:
@@ -124,23 +115,23 @@ def acknowledge_from_case(case_id: int) -> ResponseReturnValue:
             acknowledge(db, escalation, user_id=current_user.id, via="case page", now=utcnow())
     flash("Acknowledged: paging has stopped, and the case is yours." if escalation else
           "Someone has already acknowledged this escalation.", "info")  # fmt: skip
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 @bp.post("/cases/<int:case_id>/notes")
 @login_required
 def add_note(case_id: int) -> ResponseReturnValue:
-    _caseworker()
+    caseworker_only()
     text = _text("note", required=True)
     if text is None:
-        return _back(case_id)
+        return back_to_case(case_id)
     now = utcnow()
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
         if not haven().settings.config.cases.free_text_notes:
             # Minimal notes by default: initials, date, type of support (dashboard_consent.py).
             flash("Free-text notes are turned off; add a brief note instead.", "error")
-            return _back(case_id)
+            return back_to_case(case_id)
         event = CaseEvent(case_id=case_id, at=now, actor_id=current_user.id, kind="note", text=text)
         db.add(event)
         case.updated_at = now
@@ -149,13 +140,13 @@ def add_note(case_id: int) -> ResponseReturnValue:
         record(db, actor(), "case.note_added", "case", case_id, event_id=event.id)
         mark_first_action(db, item_ids(db, case_id), now)
     flash("Note added.", "info")
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 @bp.post("/cases/<int:case_id>/assignee")
 @login_required
 def assign(case_id: int) -> ResponseReturnValue:
-    _caseworker()
+    caseworker_only()
     raw = request.form.get("assignee", "")
     now = utcnow()
     with session_scope(engine()) as db:
@@ -164,17 +155,17 @@ def assign(case_id: int) -> ResponseReturnValue:
         user = db.get(User, number) if number is not None else None
         if raw and (user is None or not user.active or not may_hold(user, case)):
             flash("That person cannot be given this case.", "error")
-            return _back(case_id)
+            return back_to_case(case_id)
         assign_case(db, case, user.id if user else None, now, actor_id=current_user.id)
     flash(f"Assigned to {user.username}." if user else "Unassigned.", "info")
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 @bp.post("/items/<int:item_id>/case")
 @login_required
 def open_case(item_id: int) -> ResponseReturnValue:
     """Open a case for a flagged item, or join the one already open for that person."""
-    _caseworker()
+    caseworker_only()
     case_type = request.form.get("case_type", "")
     if case_type not in CASE_TYPES:
         flash("Choose what kind of case to open.", "error")
@@ -222,11 +213,8 @@ def _find_or_open(db: Session, item: Item, case_type: str, now: datetime) -> Cas
         opened_at=now,
         updated_at=now,
     )
-    try:
-        # A worker may open this person's case at the same moment: the unique key decides.
-        with db.begin_nested():
-            db.add(case)
-    except IntegrityError:
+    # A worker may open this person's case at the same moment: the unique key decides.
+    if not add_unless_taken(db, case):
         return db.exec(select(Case).where(Case.open_key == key)).one()
     record(db, actor(), "case.opened", "case", case.id, item_id=item.id, case_type=case_type)
     return case

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlmodel import Session, select
@@ -19,13 +19,13 @@ from sqlmodel import Session, select
 from bot.audit import record
 from bot.cases.consent import SETTABLE, contacts, history, set_consent
 from bot.cases.follow_up import end_follow_up, follow_up_of, schedule_follow_up
-from bot.cases.status import allowed_transitions, apply_status, mark_first_action
+from bot.cases.status import allowed_transitions, apply_status, item_ids, mark_first_action
 from bot.db import session_scope
-from bot.models import Case, Item, User, utcnow
+from bot.models import Case, User, utcnow
 from bot.models.consent import CaseNote
 from bot.untrusted import ascii_int
-from bot.web.auth.login import MODERATORS
 from bot.web.dashboard.base import actor, check_case_access, engine, haven
+from bot.web.dashboard.case_forms import back_to_case, caseworker_only
 
 bp = Blueprint("consent", __name__)
 
@@ -77,15 +77,6 @@ def consent_panel(case: Case) -> dict[str, Any]:
         }
 
 
-def _caseworker() -> None:
-    if current_user.role not in MODERATORS:
-        abort(403)
-
-
-def _back(case_id: int) -> ResponseReturnValue:
-    return redirect(url_for("dashboard.case_detail", case_id=case_id))
-
-
 def _field(name: str, limit: int) -> str | None:
     value = (request.form.get(name) or "").strip()
     return value if 0 < len(value) <= limit else None
@@ -93,22 +84,18 @@ def _field(name: str, limit: int) -> str | None:
 
 def _may_work_on(case_id: int) -> None:
     """Signed-in caseworkers only; safeguarding cases for the lead and deputy only."""
-    _caseworker()
+    caseworker_only()
     with Session(engine()) as db:
         check_case_access(db, case_id) or abort(404)
 
 
-def _open_case(db: Session, case_id: int) -> Case | None:
-    """The case, or None (with a message) when it is closed: closed cases are not reopened."""
+def _open_case(db: Session, case_id: int) -> Case:
+    """The case; a closed one is not reopened: back to its page with a message instead."""
     case = check_case_access(db, case_id) or abort(404)
     if case.status == "closed":
         flash("The case is closed.", "error")
-        return None
+        abort(back_to_case(case_id))  # nothing written yet: the session rolls back
     return case
-
-
-def _item_ids(db: Session, case_id: int) -> list[int]:
-    return [i for i in db.exec(select(Item.id).where(Item.case_id == case_id)).all() if i]
 
 
 @bp.post("/cases/<int:case_id>/consent")
@@ -120,18 +107,16 @@ def record_consent(case_id: int) -> ResponseReturnValue:
     reason = _field("reason", MAX_REASON)
     if state not in SETTABLE or reason is None:
         flash(f"Choose the consent and give a reason (up to {MAX_REASON} characters).", "error")
-        return _back(case_id)
+        return back_to_case(case_id)
     now = utcnow()
     with session_scope(engine()) as db:
         case = _open_case(db, case_id)
-        if case is None:
-            return _back(case_id)
         set_consent(db, case, state, source="staff", now=now, actor=actor(),
                     actor_id=current_user.id, reason=reason,
                     follow_up_days=haven().settings.config.cases.follow_up_days)  # fmt: skip
-        mark_first_action(db, _item_ids(db, case_id), now)
+        mark_first_action(db, item_ids(db, case_id), now)
     flash(f"Consent recorded as {state}.", "info")
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 @bp.post("/cases/<int:case_id>/follow-up")
@@ -142,17 +127,15 @@ def set_follow_up(case_id: int) -> ResponseReturnValue:
     now = utcnow()
     with session_scope(engine()) as db:
         case = _open_case(db, case_id)
-        if case is None:
-            return _back(case_id)
         if request.form.get("end") == "1":
             end_follow_up(db, case_id, "ended by staff", now)
             record(db, actor(), "follow_up.ended_by_staff", "case", case_id)
             flash("No follow-up for this case.", "info")
-            return _back(case_id)
+            return back_to_case(case_id)
         due = _due_from_form(now)
         if due is None:
             flash("Give a number of days (1 to 90) or a date in the next 90 days.", "error")
-            return _back(case_id)
+            return back_to_case(case_id)
         reason = "snoozed" if follow_up_of(db, case_id) else "set by staff"
         schedule_follow_up(db, case, due_at=due, actor=actor(), reason=reason, now=now)
         if case.status == "follow_up_due":
@@ -161,7 +144,7 @@ def set_follow_up(case_id: int) -> ResponseReturnValue:
                          "awaiting_consent", f"Follow-up {reason}.", None, now,
                          actor_id=current_user.id)  # fmt: skip
     flash(f"Follow-up due {due:%d %b %Y}.", "info")
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 def _due_from_form(now: datetime) -> datetime | None:
@@ -199,16 +182,14 @@ def close_case(case_id: int) -> ResponseReturnValue:
     reason = _field("reason", MAX_NOTE)
     if outcome not in haven().settings.config.dashboard.case_outcomes or reason is None:
         flash("Choose the outcome and give the reason for closing.", "error")
-        return _back(case_id)
+        return back_to_case(case_id)
     now = utcnow()
     with session_scope(engine()) as db:
         case = _open_case(db, case_id)
-        if case is None:
-            return _back(case_id)
         # apply_status also ends the follow-up and any introductions, whichever form closes.
         apply_status(db, case, "closed", reason, outcome, now, actor_id=current_user.id)
     flash(f"Case #{case_id} closed: {outcome}.", "info")
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 @bp.post("/cases/<int:case_id>/case-notes")
@@ -238,7 +219,7 @@ def add_case_note(case_id: int) -> ResponseReturnValue:
             + ".",
             "error",
         )
-        return _back(case_id)
+        return back_to_case(case_id)
     now = utcnow()
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
@@ -250,9 +231,9 @@ def add_case_note(case_id: int) -> ResponseReturnValue:
         db.flush()
         record(db, actor(), "case.note_recorded", "case", case_id, note_id=note.id,
                support_type=support, free_text=text is not None)  # fmt: skip
-        mark_first_action(db, _item_ids(db, case_id), now)
+        mark_first_action(db, item_ids(db, case_id), now)
     flash("Note added.", "info")
-    return _back(case_id)
+    return back_to_case(case_id)
 
 
 @bp.app_template_global("free_text_notes")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import delete
@@ -29,8 +29,8 @@ from bot.directory.vocabulary import KIND_LABELS, TOPICS, topic_label
 from bot.models import Case, Item, User, utcnow
 from bot.models.directory import CaseTopic, Introduction, SupportResource
 from bot.untrusted import ascii_int
-from bot.web.auth.login import MODERATORS
 from bot.web.dashboard.base import actor, check_case_access, engine, haven
+from bot.web.dashboard.case_forms import back_to_case, caseworker_only
 
 bp = Blueprint("matching", __name__)
 
@@ -113,18 +113,9 @@ def matches_panel(case: Case) -> dict[str, Any]:
         }
 
 
-def _caseworker() -> None:
-    if current_user.role not in MODERATORS:
-        abort(403)
-
-
-def _back(case_id: int) -> ResponseReturnValue:
-    return redirect(url_for("dashboard.case_detail", case_id=case_id, _anchor="matches-title"))
-
-
 def _step(case_id: int, take: Callable[[Session], str]) -> ResponseReturnValue:
     """Settle the case (committed on its own), then take the step; Refused becomes a message."""
-    _caseworker()
+    caseworker_only()
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
         if not support_open(db, case):
@@ -137,7 +128,7 @@ def _step(case_id: int, take: Callable[[Session], str]) -> ResponseReturnValue:
         flash(str(refused), "error")
     else:
         flash(message, "info")
-    return _back(case_id)
+    return back_to_case(case_id, anchor="matches-title")
 
 
 def _case_of_introduction(intro_id: int) -> int:

@@ -28,13 +28,14 @@ def _admin() -> None:
         abort(403)
 
 
-def _subject_from_form() -> tuple[str, str] | None:
+def _subject_from_form() -> tuple[str, str]:
+    """The platform and user id the form names; anything malformed is refused with 400."""
     platform = request.form.get("platform", "")
     user_id = request.form.get("user_id", "").strip()
     try:
         check_subject(platform, user_id)
     except ValueError:
-        return None
+        abort(400)
     return platform, user_id
 
 
@@ -51,10 +52,7 @@ def overview() -> ResponseReturnValue:
 @login_required
 def export() -> ResponseReturnValue:
     _admin()
-    subject = _subject_from_form()
-    if subject is None:
-        abort(400)
-    platform, user_id = subject
+    platform, user_id = _subject_from_form()
     with session_scope(engine()) as db:
         data = export_subject(
             db, platform, user_id, actor=actor(), source="dashboard", withhold_safeguarding=True
@@ -72,10 +70,7 @@ def export() -> ResponseReturnValue:
 def erase() -> ResponseReturnValue:
     """First post: what would go and what is held, and a confirm button. Second: erase."""
     _admin()
-    subject = _subject_from_form()
-    if subject is None:
-        abort(400)
-    platform, user_id = subject
+    platform, user_id = _subject_from_form()
     if request.form.get("confirm") != "erase":
         with Session(engine()) as db:
             counts = {e.name: len(e.export(db, platform, user_id)) for e in SUBJECT_DATA}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from typing import Any
 
@@ -103,3 +104,8 @@ def case_of(app: Flask, item: Item) -> Case:
         fresh = db.get(Item, item.id)
         assert fresh is not None and fresh.case_id is not None
         return db.get(Case, fresh.case_id)  # type: ignore[return-value]
+
+
+def item_order(page: str) -> list[int]:
+    """The ids of the items a page lists, in the order it lists them."""
+    return [int(n) for n in re.findall(r'data-item="(\d+)"', page)]

@@ -9,12 +9,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
 from bot.cases.keys import open_key
 from bot.models import AuditEntry, Case, Item, ReplyDraft, User
 from bot.models.dashboard import CaseEvent
+from tests.support.append_only import assert_refused_as_append_only
 from tests.support.databases import copy_sqlite_template
 from tests.web.dashboard.support import HELP, RISK, case_of, comment
 
@@ -211,10 +211,9 @@ def test_case_events_are_append_only(
         connection.execute(text(
             "INSERT INTO case_events (case_id, at, kind, text) "
             "VALUES (1, CURRENT_TIMESTAMP, 'note', 'JV')"))  # fmt: skip
-    for statement in ("UPDATE case_events SET text = 'changed'", "DELETE FROM case_events"):
-        with pytest.raises(DatabaseError, match="append-only"):
-            with engine.begin() as connection:
-                connection.execute(text(statement))
+    assert_refused_as_append_only(
+        engine, "UPDATE case_events SET text = 'changed'", "DELETE FROM case_events"
+    )
     with engine.connect() as connection:
         assert connection.execute(text("SELECT consent FROM cases")).scalar_one() == "not_asked"
     engine.dispose()

@@ -12,13 +12,9 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.models import AuditEntry, Item, OutboundAction, ReplyDraft
-from tests.web.dashboard.support import HELP, PII, RISK, comment, message
+from tests.web.dashboard.support import HELP, PII, RISK, comment, item_order, message
 
 SPAM = "Make £5000 a week from home!!! DM me now, click my profile link bit.ly/cash"
-
-
-def _order(page: str) -> list[int]:
-    return [int(n) for n in re.findall(r'data-item="(\d+)"', page)]
 
 
 def test_most_serious_first_then_oldest_first(
@@ -29,7 +25,7 @@ def test_most_serious_first_then_oldest_first(
     older_help = comment(app, feeder, HELP + " please", author="602", age_seconds=7200)
     risk = comment(app, feeder, RISK, author="603", age_seconds=30)
     page = as_role("safeguarding_lead").get("/").get_data(as_text=True)
-    order = _order(page)
+    order = item_order(page)
     assert order.index(risk.id) == 0
     assert order.index(older_help.id) < order.index(newer_help.id)
 
@@ -105,12 +101,12 @@ def test_mark_reviewed_takes_an_item_off_the_queue_and_can_be_undone(
 ) -> None:
     item = comment(app, app.test_client(), SPAM)
     mod = as_role("moderator")
-    assert item.id in _order(mod.get("/").get_data(as_text=True))
+    assert item.id in item_order(mod.get("/").get_data(as_text=True))
     mod.post(f"/items/{item.id}/review")
-    assert item.id not in _order(mod.get("/").get_data(as_text=True))
-    assert item.id in _order(mod.get("/?view=reviewed").get_data(as_text=True))
+    assert item.id not in item_order(mod.get("/").get_data(as_text=True))
+    assert item.id in item_order(mod.get("/?view=reviewed").get_data(as_text=True))
     mod.post(f"/items/{item.id}/review", data={"undo": "1"})
-    assert item.id in _order(mod.get("/").get_data(as_text=True))
+    assert item.id in item_order(mod.get("/").get_data(as_text=True))
     with Session(app.extensions["haven"].engine) as db:
         actions = db.exec(select(AuditEntry.action).where(AuditEntry.subject_id == str(item.id)))
         assert {"item.reviewed", "item.review_undone"} <= set(actions.all())
@@ -140,7 +136,7 @@ def test_the_queue_pages_and_each_page_costs_the_same_queries(
 
     with counting() as five:
         page = client.get("/").get_data(as_text=True)
-    assert len(_order(page)) == 5
+    assert len(item_order(page)) == 5
     for n in range(5, 15):
         comment(app, feeder, f"{HELP} ({n})", author=f"70{n}")
     with counting() as fifteen:
@@ -152,8 +148,8 @@ def test_the_queue_pages_and_each_page_costs_the_same_queries(
     )
     app.extensions["haven"].settings = settings.model_copy(update={"config": config})
     first, last = client.get("/").get_data(as_text=True), client.get("/?page=4")
-    assert len(_order(first)) == 4 and "Page 1 of 4 (15)" in first
-    assert len(_order(last.get_data(as_text=True))) == 3
+    assert len(item_order(first)) == 4 and "Page 1 of 4 (15)" in first
+    assert len(item_order(last.get_data(as_text=True))) == 3
     assert "Page 4 of 4" in client.get("/?page=99").get_data(as_text=True)  # past the end
 
 
@@ -184,5 +180,5 @@ def test_within_a_severity_an_unacknowledged_overnight_alert_comes_first(
     with session_scope(app.extensions["haven"].engine) as db:
         db.add(Alert(dedupe_key="test-overnight", kind="finding", item_id=newer.id,
                      case_id=newer.case_id, out_of_hours=True))  # fmt: skip
-    order = _order(as_role("admin").get("/").get_data(as_text=True))
+    order = item_order(as_role("admin").get("/").get_data(as_text=True))
     assert order.index(newer.id) < order.index(older.id)
