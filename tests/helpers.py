@@ -217,6 +217,9 @@ def write_config(tmp_path: Path, **meta: Any) -> Path:
     config["meta"].update(accounts=TEST_ACCOUNTS, **meta)
     config["dashboard"]["secure_cookies"] = False
     config["queue"]["retry_intervals"] = [1, 1, 1]
+    # As in make_settings: no word-by-word weighing (tests/semantic/ test it), which would
+    # otherwise be most of each item's time in the workers of the drills and flows.
+    config["rules"] = {**(config.get("rules") or {}), "semantic": {"explain_words": False}}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
