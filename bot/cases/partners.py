@@ -25,8 +25,8 @@ from bot.cases.record import (
     Refused,
     add_entry,
     concern_label,
-    insert_once,
 )
+from bot.db import add_unless_taken
 from bot.models.alerts import Alert
 from bot.models.record import PartnerTask, RecordEntry
 
@@ -56,7 +56,7 @@ def open_partner_task(
         opened_at=now,
         sent_automatically=automatic,
     )
-    if not insert_once(session, task):
+    if not add_unless_taken(session, task):
         return None  # a worker racing us to the same case and partner won
     record(session, "system", "partner.task_opened", "case", case_id, partner=partner,
            task_id=task.id, automatic=automatic)  # fmt: skip

@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.db import add_unless_taken
 from bot.models import SAFEGUARDING_ROLES, Case, Finding, Item, User
 from bot.models.dashboard import CaseEvent
 from bot.models.record import PartnerTask, RecordEntry, SafeguardingRecord
@@ -165,23 +165,12 @@ def record_of(session: Session, case_id: int) -> SafeguardingRecord | None:
     ).first()
 
 
-def insert_once(session: Session, row: SQLModel) -> bool:
-    """Add a row a unique key allows once; False when a racing request added it first."""
-    try:
-        # A savepoint: the loser of the race goes on with its own transaction.
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
-
-
 def ensure_record(session: Session, case_id: int, now: datetime) -> SafeguardingRecord:
     """The case's record row, made on first use; racing requests make one."""
     found = record_of(session, case_id)
     if found is not None:
         return found
-    insert_once(session, SafeguardingRecord(case_id=case_id, opened_at=now))
+    add_unless_taken(session, SafeguardingRecord(case_id=case_id, opened_at=now))
     made = record_of(session, case_id)
     assert made is not None
     return made
