@@ -20,8 +20,9 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.cases.access import sees_safeguarding
 from bot.db import add_unless_taken
-from bot.models import SAFEGUARDING_ROLES, Case, Finding, Item, User
+from bot.models import Case, Finding, Item, User
 from bot.models.dashboard import CaseEvent
 from bot.models.record import PartnerTask, RecordEntry, SafeguardingRecord
 from rules.model import SAFEGUARDING_TOPS, top_of
@@ -90,7 +91,7 @@ def concern_label(category: str | None) -> str:
 
 def may_keep_record(role: str | None) -> bool:
     """The safeguarding lead and deputy read and write the record; nobody else sees it."""
-    return role in SAFEGUARDING_ROLES
+    return sees_safeguarding(role)
 
 
 def may_sign_off(role: str | None) -> bool:

@@ -35,6 +35,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from bot.audit import record
+from bot.cases.access import sees_safeguarding
 from bot.config.dashboard import Dashboard
 from bot.db import session_scope
 from bot.models import ROLES, SAFEGUARDING_ROLES, User, utcnow
@@ -80,7 +81,7 @@ class SignedInUser(UserMixin):
 
     @property
     def can_see_safeguarding(self) -> bool:
-        return self.role in SAFEGUARDING_ROLES
+        return sees_safeguarding(self.role)
 
 
 class LoginForm(FlaskForm):
@@ -95,7 +96,7 @@ def permissions() -> dict[str, bool]:
         "can_approve": role in APPROVERS,
         "can_moderate": role in MODERATORS,
         "can_audit": role in AUDITORS,
-        "can_see_safeguarding": role in SAFEGUARDING_ROLES,
+        "can_see_safeguarding": sees_safeguarding(role),
     }
 
 
