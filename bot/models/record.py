@@ -37,7 +37,7 @@ class SafeguardingRecord(SQLModel, table=True):
 
 
 class RecordEntry(SQLModel, table=True):
-    """One entry of a case's safeguarding record. Append-only (migration 0014's trigger)."""
+    """One entry of a case's safeguarding record. Append-only (migration 0011's trigger)."""
 
     __tablename__ = "safeguarding_record_entries"
 

@@ -2,7 +2,7 @@
 
 A safeguarding case is held (bot/privacy/holds.py), and what is held is kept through an erasure
 request; this blanks what staff wrote only on a case no longer held. The entries are append-only:
-blanking their encrypted texts is the one change the database allows (migration 0014). Partner
+blanking their encrypted texts is the one change the database allows (migration 0011). Partner
 tasks hold a partner's name and dates, no text: they are exported and kept.
 """
 

@@ -1,4 +1,4 @@
-"""Migration 0013 gives the holds placed before it a review date, on both databases."""
+"""Migration 0012 gives the holds placed before it a review date, on both databases."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_holds_placed_before_reviews_existed_are_due_a_year_after_placing(
         url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
     try:
-        upgrade(engine, "0010")
+        upgrade(engine, "0011")  # the revision before 0012
         placed = {1: datetime(2024, 2, 29, 12, tzinfo=UTC), 2: datetime(2025, 6, 1, 9, tzinfo=UTC)}
         with engine.begin() as connection:
             for case_id, at in placed.items():

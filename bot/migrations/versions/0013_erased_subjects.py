@@ -1,7 +1,7 @@
 """erased subjects: a keyed digest of each erased person, so a redelivery is not stored again
 
-Revision ID: 0012
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0012"
-down_revision = "0013"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """safeguarding holds get a review date, and a record of the lead's reminder
 
-Revision ID: 0013
-Revises: 0014
+Revision ID: 0012
+Revises: 0011
 
 Holds placed before this revision are given the default review date, twelve months after they
 were placed; those already older than that are due at once, so the lead reviews them first.
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0013"
-down_revision = "0014"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """the safeguarding record: entries, sign-off, partner agencies to tell
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0014"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

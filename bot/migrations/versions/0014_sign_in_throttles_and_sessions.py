@@ -1,7 +1,7 @@
 """sign-in throttles, session generations, enrolment codes after a second-factor reset
 
-Revision ID: 0011
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 
 Issue 17. `login_attempts` (one row an attempt, counted after the check) gives way to
 `login_throttles` (one row a count, charged before the check with a conditional update); the
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0011"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
