@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from bot.web import alerts, inputs, meta_deletion
+from bot.web import alerts, errors, inputs, meta_deletion
 from bot.web.auth import login, totp
 from bot.web.dashboard import (
     actions,
@@ -62,6 +62,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     """Register every page, the sign-in manager and the template helpers."""
     inputs.install(app)  # before any blueprint: their <int:...> rules bind the converter now
     login.login_manager.init_app(app)
+    errors.init_app(app)
     for blueprint in dict.fromkeys(module.bp for module in PAGES):
         app.register_blueprint(blueprint)
     for module in CSRF_EXEMPT:
