@@ -11,7 +11,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.cli.common import CONFIG_OPTION, cli_settings
+from bot.cli.common import CONFIG_OPTION, cli_engine, cli_settings
 from bot.cli.privacy import retention, subject
 from bot.cli.rules import classify, rules
 from bot.cli.security import audit, keys
@@ -91,7 +91,7 @@ def resume_sending(config_path: str | None, account_id: str) -> None:
     from bot.actions import resume_account
 
     settings = cli_settings(config_path)
-    with session_scope(make_engine(settings.database_url)) as session:
+    with session_scope(cli_engine(settings)) as session:
         resumed = resume_account(session, account_id, actor="cli")
     click.echo(f"sending resumed on {account_id}" if resumed else f"{account_id} was not paused")
 
@@ -175,7 +175,7 @@ def init_db(config_path: str | None) -> None:
 def items(config_path: str | None, as_json: bool, limit: int | None) -> None:
     """Every stored inbound item, oldest first: what arrived and what Haven found."""
     settings = cli_settings(config_path)
-    engine = make_engine(settings.database_url)
+    engine = cli_engine(settings)
     try:
         _list_items(engine, as_json, limit)
     except DataKeyError as exc:
