@@ -125,18 +125,25 @@ def check_config(config_path: str | None) -> None:
         f"{settings.summary()}; {len(ruleset.rules)} rules; "
         f"semantic stage {semantic.reason}; {alerts.summary()}"
     )
-    if (
-        _in_production(settings)
-        and not alerts.has_contacts("safeguarding_lead")
-        and not alerts.accept_dashboard_only
-    ):
-        # At 11pm nobody is watching the dashboard: risk must reach a person.
-        raise click.ClickException(
-            f"{summary}\nalerts: in production the safeguarding lead must be reachable beyond "
-            "the dashboard: give alerts.roles.safeguarding_lead an email address, a phone "
-            "number (alerts.sms) or a webhook, or set alerts.accept_dashboard_only: true"
+    warnings = settings.warnings()
+    if not alerts.has_contacts("safeguarding_lead"):
+        if _in_production(settings) and not alerts.accept_dashboard_only:
+            # At 11pm nobody is watching the dashboard: risk must reach a person.
+            raise click.ClickException(
+                f"{summary}\nalerts: in production the safeguarding lead must be reachable "
+                "beyond the dashboard: give alerts.roles.safeguarding_lead an email address, a "
+                "phone number (alerts.sms) or a webhook, or set alerts.accept_dashboard_only: true"
+            )
+        warnings.append(
+            "alerts: the safeguarding lead is reachable ONLY ON THE DASHBOARD: give "
+            "alerts.roles.safeguarding_lead an email address, a phone number or a webhook"
         )
-    click.echo(summary)
+    # "ok" alone means nothing is missing; the warnings follow, one a line, and exit 0.
+    count = len(warnings)
+    status = f"ok with {count} warning{'s' if count > 1 else ''}" if warnings else "ok"
+    click.echo(f"{status}: {summary}")
+    for warning in warnings:
+        click.echo(f"warning: {warning}")
     from bot.notify.duty import rota_notes
 
     for note in (*settings.config.notices, *rota_notes(alerts)):
