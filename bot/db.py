@@ -9,8 +9,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
@@ -83,6 +85,46 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to date; safe to run on every start."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def head_revision() -> str:
+    """The revision this version of Haven migrates to."""
+    head = ScriptDirectory(MIGRATIONS).get_current_head()
+    assert head is not None, "bot/migrations has no revisions"
+    return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """True when this version's migrations include `revision` (False: a newer Haven made it)."""
+    try:
+        return ScriptDirectory(MIGRATIONS).get_revision(revision) is not None
+    except RevisionError:
+        return False
+
+
+def schema_revision(url: str) -> str | None:
+    """The revision the database at `url` is migrated to, or None when it has no schema.
+
+    Creates nothing: connecting to a SQLite path makes an empty file there, so a missing file
+    is answered without connecting and an existing one is opened read-only. A server that
+    cannot be reached raises SQLAlchemy's OperationalError.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.is_file():
+            return None
+        parsed = parsed.set(database=path.absolute().as_uri(), query={"mode": "ro", "uri": "true"})
+    # A plain engine, not make_engine: its SQLite pragmas (journal_mode=WAL) write to the file.
+    engine = create_engine(parsed, hide_parameters=True)
+    try:
+        with engine.connect() as connection:
+            # Read alembic's table directly: its MigrationContext logs at INFO on every command.
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()
 
 
 def insert_ignoring_duplicates(session: Session, model: type, conflict_column: str) -> Any:

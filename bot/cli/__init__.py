@@ -11,7 +11,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.cli.common import CONFIG_OPTION, cli_settings
+from bot.cli.common import CONFIG_OPTION, cli_engine, cli_settings
 from bot.cli.privacy import retention, subject
 from bot.cli.rules import classify, rules
 from bot.cli.security import audit, keys
@@ -91,7 +91,7 @@ def resume_sending(config_path: str | None, account_id: str) -> None:
     from bot.actions import resume_account
 
     settings = cli_settings(config_path)
-    with session_scope(make_engine(settings.database_url)) as session:
+    with session_scope(cli_engine(settings)) as session:
         resumed = resume_account(session, account_id, actor="cli")
     click.echo(f"sending resumed on {account_id}" if resumed else f"{account_id} was not paused")
 
@@ -125,18 +125,25 @@ def check_config(config_path: str | None) -> None:
         f"{settings.summary()}; {len(ruleset.rules)} rules; "
         f"semantic stage {semantic.reason}; {alerts.summary()}"
     )
-    if (
-        _in_production(settings)
-        and not alerts.has_contacts("safeguarding_lead")
-        and not alerts.accept_dashboard_only
-    ):
-        # At 11pm nobody is watching the dashboard: risk must reach a person.
-        raise click.ClickException(
-            f"{summary}\nalerts: in production the safeguarding lead must be reachable beyond "
-            "the dashboard: give alerts.roles.safeguarding_lead an email address, a phone "
-            "number (alerts.sms) or a webhook, or set alerts.accept_dashboard_only: true"
+    warnings = settings.warnings()
+    if not alerts.has_contacts("safeguarding_lead"):
+        if _in_production(settings) and not alerts.accept_dashboard_only:
+            # At 11pm nobody is watching the dashboard: risk must reach a person.
+            raise click.ClickException(
+                f"{summary}\nalerts: in production the safeguarding lead must be reachable "
+                "beyond the dashboard: give alerts.roles.safeguarding_lead an email address, a "
+                "phone number (alerts.sms) or a webhook, or set alerts.accept_dashboard_only: true"
+            )
+        warnings.append(
+            "alerts: the safeguarding lead is reachable ONLY ON THE DASHBOARD: give "
+            "alerts.roles.safeguarding_lead an email address, a phone number or a webhook"
         )
-    click.echo(summary)
+    # "ok" alone means nothing is missing; the warnings follow, one a line, and exit 0.
+    count = len(warnings)
+    status = f"ok with {count} warning{'s' if count > 1 else ''}" if warnings else "ok"
+    click.echo(f"{status}: {summary}")
+    for warning in warnings:
+        click.echo(f"warning: {warning}")
     from bot.notify.duty import rota_notes
 
     for note in (*settings.config.notices, *rota_notes(alerts)):
@@ -175,7 +182,7 @@ def init_db(config_path: str | None) -> None:
 def items(config_path: str | None, as_json: bool, limit: int | None) -> None:
     """Every stored inbound item, oldest first: what arrived and what Haven found."""
     settings = cli_settings(config_path)
-    engine = make_engine(settings.database_url)
+    engine = cli_engine(settings)
     try:
         _list_items(engine, as_json, limit)
     except DataKeyError as exc:

@@ -8,8 +8,8 @@ import os
 import click
 from sqlmodel import Session
 
-from bot.cli.common import CONFIG_OPTION, cli_session, cli_settings
-from bot.db import make_engine, session_scope
+from bot.cli.common import CONFIG_OPTION, cli_engine, cli_session, cli_settings
+from bot.db import session_scope
 from bot.privacy.retention import purge_expired
 from bot.privacy.retention_report import build_report
 from bot.privacy.subject import PLATFORMS, erase_subject, export_subject, to_json
@@ -91,7 +91,7 @@ def retention() -> None:
 def retention_report(config_path: str | None, as_json: bool) -> None:
     """What was purged, what is held and why, and what is due next."""
     settings = cli_settings(config_path)
-    with Session(make_engine(settings.database_url)) as session:
+    with Session(cli_engine(settings)) as session:
         report = build_report(session, settings.config.data_protection)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
@@ -104,7 +104,7 @@ def retention_report(config_path: str | None, as_json: bool) -> None:
 def retention_purge(config_path: str | None) -> None:
     """Remove every expired text now, batch after batch, as the tick would."""
     settings = cli_settings(config_path)
-    engine = make_engine(settings.database_url)
+    engine = cli_engine(settings)
     totals = {"items": 0, "inbound_events": 0, "reply_drafts": 0}
     while True:
         with session_scope(engine) as session:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import click
 from sqlmodel import Session
 
-from bot.cli.common import CONFIG_OPTION, cli_settings
+from bot.cli.common import CONFIG_OPTION, cli_engine, cli_settings
 from bot.crypto import ENV_NAME, DataKeyError, generate_key
-from bot.db import make_engine
 
 
 @click.group()
@@ -32,7 +31,7 @@ def keys_rotate(config_path: str | None, batch_size: int) -> None:
     from bot.crypto_rotate import rotate
 
     settings = cli_settings(config_path, need_keys=True)
-    engine = make_engine(settings.database_url)
+    engine = cli_engine(settings)
     try:
         changed = rotate(engine, batch_size=batch_size)
     except DataKeyError as exc:
@@ -59,7 +58,7 @@ def audit_verify(config_path: str | None) -> None:
     from bot.audit.chain import verify
 
     settings = cli_settings(config_path, need_keys=False)
-    engine = make_engine(settings.database_url)
+    engine = cli_engine(settings)
     try:
         with Session(engine) as session:
             verdict = verify(session)

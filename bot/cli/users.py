@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from bot.cli.common import CONFIG_OPTION, cli_session, cli_settings
-from bot.db import make_engine, session_scope
+from bot.cli.common import CONFIG_OPTION, cli_engine, cli_session, cli_settings
+from bot.db import session_scope
 from bot.models import ROLES
 
 
@@ -79,7 +79,7 @@ def users_reset_totp(config_path: str | None, name: str) -> None:
     from bot.web.auth.totp import ENROL_CODE_VALID, reset
 
     settings = cli_settings(config_path)
-    with session_scope(make_engine(settings.database_url)) as session:
+    with session_scope(cli_engine(settings)) as session:
         user = find_user(session, name)
         if user is None:
             raise click.ClickException(f"there is no user called {name!r}")
@@ -102,7 +102,7 @@ def users_set_role(config_path: str | None, name: str, role: str) -> None:
     """Give a user another role; their sessions end."""
     from bot.web.auth.login import find_user, set_role
 
-    with session_scope(make_engine(cli_settings(config_path).database_url)) as session:
+    with session_scope(cli_engine(cli_settings(config_path))) as session:
         user = find_user(session, name)
         if user is None:
             raise click.ClickException(f"there is no user called {name!r}")

@@ -148,14 +148,19 @@ class Settings(BaseModel):
         found = (self.meta_app_secret, self.meta_ig_app_secret)
         return [s.get_secret_value() for s in found if s and s.get_secret_value()]
 
+    def missing_token_envs(self) -> list[str]:
+        """The environment variables of the configured pages' tokens that are not set."""
+        return [a.token_env for a in self.config.meta.accounts if a.id not in self.tokens]
+
     def summary(self) -> str:
-        """One line saying what is configured, with no secret in it."""
+        """One line saying what is configured, with no secret in it (`warnings` says what is
+        missing; check-config puts "ok" in front only when nothing is)."""
         accounts = ", ".join(f"{a.platform}:{a.name}" for a in self.config.meta.accounts) or "none"
         database = self.database_url.split("://", 1)[0]
         queue = "redis" if self.redis_url else "in-process"
-        missing_tokens = [a.token_env for a in self.config.meta.accounts if a.id not in self.tokens]
+        missing_tokens = self.missing_token_envs()
         return (
-            f"ok: accounts [{accounts}]; database {database}; queue {queue}; "
+            f"accounts [{accounts}]; database {database}; queue {queue}; "
             f"graph {self.config.meta.graph_api_version}"
             f"{' (dry run)' if self.config.meta.dry_run else ''}; "
             f"app secret {'set' if self.meta_app_secret else 'NOT SET'}; "
@@ -163,6 +168,28 @@ class Settings(BaseModel):
             f"missing tokens [{', '.join(missing_tokens)}]; "
             f"data keys {f'{len(self.data_keys)} set' if self.data_keys else 'NOT SET'}"
         )
+
+    def warnings(self) -> list[str]:
+        """What is missing but not required to start: each a line for `haven check-config`."""
+        found: list[str] = []
+        if not self.meta_app_secret:
+            found.append(
+                "app secret NOT SET: set META_APP_SECRET before Meta sends webhooks "
+                "(their signatures cannot be checked without it)"
+            )
+        if not self.meta_verify_token:
+            found.append(
+                "verify token NOT SET: set META_VERIFY_TOKEN before subscribing the webhook"
+            )
+        missing = self.missing_token_envs()
+        if missing:
+            found.append(f"missing tokens: {', '.join(missing)} (those pages cannot be answered)")
+        if not self.data_keys:
+            found.append(
+                "data keys NOT SET: set HAVEN_DATA_KEYS (`haven keys generate`) before Haven "
+                "stores message texts"
+            )
+        return found
 
 
 def load_settings(

@@ -115,8 +115,10 @@ def test_check_config_prints_a_summary_or_the_fault(tmp_path: Path) -> None:
         main, ["check-config", "--config", str(REPO / "config.yaml")], env=_env(tmp_path)
     )
     assert good.exit_code == 0, good.output
-    assert good.output.startswith("ok: ") and "rules" in good.output
+    # No Meta secrets, data keys or lead contacts in this environment: "ok" only with warnings.
+    assert good.output.startswith("ok with 4 warnings: ") and "rules" in good.output
     assert "lead reachable: ONLY ON THE DASHBOARD" in good.output  # no channel set up yet
+    assert "warning: app secret NOT SET: set META_APP_SECRET" in good.output
     bad = runner.invoke(
         main, ["check-config", "--config", str(_write(tmp_path, "queue: 3\n"))], env=_env(tmp_path)
     )
