@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from bot.actions import approve_draft, enqueue_action, request_action
 from bot.audit import record
 from bot.cases.access import case_of_item, is_safeguarding
+from bot.cases.offers import refusal_for_draft
 from bot.cases.status import mark_first_action
 from bot.db import session_scope
 from bot.models import Item, ReplyDraft, utcnow
@@ -47,6 +48,9 @@ def approve(draft_id: int) -> ResponseReturnValue:
     with session_scope(ctx.engine) as db:
         draft = db.get(ReplyDraft, draft_id) or abort(404)
         check_draft_access(db, draft)
+        if refusal := refusal_for_draft(db, draft):
+            flash(refusal, "error")
+            return _back()
         try:
             action = approve_draft(db, draft, text=text, user_id=current_user.id)
         except ValueError as exc:
@@ -67,6 +71,9 @@ def reject(draft_id: int) -> ResponseReturnValue:
     with session_scope(haven().engine) as db:
         draft = db.get(ReplyDraft, draft_id) or abort(404)
         check_draft_access(db, draft)
+        if refusal := refusal_for_draft(db, draft):
+            flash(refusal, "error")
+            return _back()
         if draft.status == "draft":
             now = utcnow()
             draft.status, draft.decided_by = "rejected", current_user.id

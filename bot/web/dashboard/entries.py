@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.cases.access import is_safeguarding
+from bot.cases.offers import draft_refusal, is_spam_only
 from bot.models import Case, Finding, Item, ReplyDraft
 from bot.models.dashboard import PersonMark
 from bot.web.dashboard.base import (
@@ -64,6 +65,15 @@ class Entry:
         ranked = sorted(self.findings, key=lambda f: SEVERITY_RANK.get(f.severity, 0))
         return ranked[-1].severity if ranked else "none"
 
+    @property
+    def spam_only(self) -> bool:
+        return is_spam_only(f.category for f in self.findings)
+
+    @property
+    def draft_refusal(self) -> str | None:
+        """Why its suggested replies are shown but not offered for approval; None if they are."""
+        return draft_refusal(self.case, (f.category for f in self.findings))
+
 
 def load_entries(
     db: Session, items: Sequence[Item], now: datetime, *, via: str | None
@@ -106,7 +116,8 @@ def load_entries(
             entry.segments = highlight(item.text or "", spans)  # type: ignore[arg-type]
             entry.findings = sorted(item_findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
             entry.drafts = drafts.get(item.id, [])
-            entry.countdowns = countdowns(item, last_inbound, now)
+            # Spam is not answered, so Meta's time limits on answering are beside the point.
+            entry.countdowns = [] if entry.spam_only else countdowns(item, last_inbound, now)
             if is_safeguarding(case):
                 shown_safeguarding.add(case.id)  # type: ignore[arg-type]
         entries.append(entry)
