@@ -169,3 +169,26 @@ def test_closing_from_the_status_form_also_ends_the_follow_up(
         row = db.exec(select(CaseFollowUp).where(CaseFollowUp.case_id == case.id)).one()
         assert db.get(Case, case.id).status == "closed"  # type: ignore[union-attr]
     assert row.ended_at is not None and row.reason == "case closed"
+
+
+def _header_and_status(page: str) -> tuple[str, str]:
+    header = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    status = page.split("<dt>Status</dt>", 1)[1].split("</dd>", 1)[0]
+    return header, status
+
+
+def test_the_header_and_the_consent_panel_agree_once_consent_is_given(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    case = asked_case(app)
+    mod = as_role("moderator")
+    header, status = _header_and_status(mod.get(f"/cases/{case.id}").get_data(as_text=True))
+    assert "awaiting consent" in header and "awaiting consent" in status  # asked, no answer yet
+    mod.post(f"/cases/{case.id}/consent", data={"state": "given", "reason": "by phone"})
+    page = mod.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="consent-state">given<' in page
+    header, status = _header_and_status(page)
+    assert "awaiting consent" not in header and "awaiting consent" not in status
+    assert "consent given" in header and "consent given" in status
+    listed = mod.get("/cases").get_data(as_text=True)
+    assert "awaiting consent</span>" not in listed
