@@ -18,7 +18,7 @@ from bot.models.dashboard import CaseEvent
 from bot.tasks import LocalEnqueuer
 from tests.cases.support import asked_case
 from tests.helpers import make_settings
-from tests.web.dashboard.support import RISK, add_user, case_of, comment, sign_in
+from tests.web.dashboard.support import RISK, add_user, case_of, comment, message, sign_in
 from workers.follow_up import remind_due
 
 NOTE = {"initials": "JW", "noted_on": "2026-05-01", "support_type": "peer connection"}
@@ -192,3 +192,17 @@ def test_the_header_and_the_consent_panel_agree_once_consent_is_given(
     assert "consent given" in header and "consent given" in status
     listed = mod.get("/cases").get_data(as_text=True)
     assert "awaiting consent</span>" not in listed
+
+
+def test_their_answer_in_messenger_is_theirs_on_the_chronology(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    case = asked_case(app)  # Jo Visitor's comment; the private reply reached them
+    # Messenger's webhook carries no name: the answer is known as Jo's by the private reply.
+    answer = message(app, app.test_client(), "Yes please, that would help")
+    assert answer.case_id == case.id and answer.author_name is None
+    page = as_role("moderator").get(f"/cases/{case.id}").get_data(as_text=True)
+    said = [line for line in page.splitlines() if 'class="event-line"' in line]
+    wrote = [line for line in said if '<span class="what">wrote</span>' in line]
+    assert len(wrote) == 2, said
+    assert all('<span class="who">Jo V.</span>' in line for line in wrote), wrote
