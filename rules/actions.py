@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .model import SAFEGUARDING_TOPS, Actions, CaseSpec, top_of
+from collections.abc import Sequence
+
+from .model import SAFEGUARDING_TOPS, Actions, CaseSpec, Finding, top_of
 from .schema import ActionsDoc
 
 
@@ -58,3 +60,20 @@ def private_variant(actions: Actions) -> Actions:
         alert=actions.alert,
         escalate=actions.escalate,
     )
+
+
+def reply_order(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings in the order their replies are chosen: as found, except that out-of-remit
+    findings go ahead of any help request.
+
+    Policy 000 §6: a question we cannot answer (legal, medical) gets the boundary reply even
+    when it also reads as a plea for help; the help reply would offer support we cannot give.
+    """
+    ordered = list(findings)
+    boundary = [f for f in ordered if top_of(f.category) == "out_of_remit"]
+    helping = [i for i, f in enumerate(ordered) if top_of(f.category) == "help_request"]
+    if not boundary or not helping:
+        return ordered
+    rest = [f for f in ordered if top_of(f.category) != "out_of_remit"]
+    first_help = rest.index(ordered[helping[0]])
+    return rest[:first_help] + boundary + rest[first_help:]

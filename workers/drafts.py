@@ -9,6 +9,7 @@ from sqlmodel import Session
 from bot.audit import record
 from bot.models import Case, Item, ReplyDraft
 from rules import Finding, RuleSet
+from rules.actions import reply_order
 
 DM_CHANNELS = frozenset({"fb_dm", "ig_dm"})
 
@@ -26,7 +27,7 @@ def draft_replies(
     """At most one public and one private draft per item, from the highest-priority finding."""
     escalating = any(f.actions.escalate for f in findings)
     wanted: dict[str, str] = {}
-    for finding in findings:
+    for finding in reply_order(findings):
         private = finding.actions.draft_private_reply
         public = finding.actions.draft_public_reply
         if private:

@@ -33,6 +33,18 @@ def consent_given(session: Session, case_id: int) -> bool:
     return case is not None and case.consent == "given"
 
 
+def shown_status(status: str, consent: str) -> str:
+    """The status a page states, read with consent so the two never contradict each other.
+
+    "awaiting_consent" also means "waiting" after an answer (a snoozed follow-up puts a case
+    back there), but once the person has answered, saying "awaiting consent" beside "consent
+    given" tells a volunteer the opposite of the record.
+    """
+    if status == "awaiting_consent" and consent in SETTABLE:
+        return f"consent_{consent}"
+    return status
+
+
 def history(session: Session, case_id: int) -> list[ConsentRecord]:
     return list(
         session.exec(

@@ -55,12 +55,28 @@ class Candidate:
 class Proposal:
     candidate: Candidate
     score: float
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # why it fits: the need and the shared topics
     offered: bool
+    room: str = ""  # the places left as they are now (places_wording)
 
     @property
     def explanation(self) -> str:
+        return "; ".join(r for r in (*self.reasons, self.room) if r)
+
+    @property
+    def why(self) -> str:
+        """What an introduction keeps: why it fits. Places change; they are counted when shown."""
         return "; ".join(self.reasons)
+
+
+def places_wording(capacity: int | None, load: int) -> str:
+    """The places a directory entry has now, in words."""
+    if capacity is None:
+        return "no set limit"
+    left = max(0, capacity - load)
+    if left == 0:
+        return f"full ({load} of {capacity})"
+    return f"{left} place{'s' if left != 1 else ''} left"
 
 
 def need_for(case_type: str, categories: Iterable[str], topics: Iterable[str]) -> Need:
@@ -93,16 +109,17 @@ def score(need: Need, candidate: Candidate) -> Proposal | None:
     left = candidate.places_left
     if left is None:
         room, offered = ROOM_POINTS_MAX / 2, True
-        reasons.append("no set limit")
     elif left == 0:
         room, offered = 0.0, False
-        reasons.append(f"full ({candidate.load} of {candidate.capacity})")
     else:
         room, offered = min(left, 4) * ROOM_POINTS_MAX / 4, True
-        reasons.append(f"{left} place{'s' if left != 1 else ''} left")
     total = kind_weight + TOPIC_POINTS * len(shared) + room
     return Proposal(
-        candidate=candidate, score=round(total, 2), reasons=tuple(reasons), offered=offered
+        candidate=candidate,
+        score=round(total, 2),
+        reasons=tuple(reasons),
+        offered=offered,
+        room=places_wording(candidate.capacity, candidate.load),
     )
 
 

@@ -72,4 +72,5 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     app.add_template_filter(base.local_time, "local")
     app.add_template_filter(base.duration, "duration")
     app.add_template_global(base.status_label, "status_label")
+    app.add_template_global(base.case_status_label, "case_status_label")
     app.add_template_global(base.CONSENT_LABELS, "consent_labels")

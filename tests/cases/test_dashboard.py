@@ -18,7 +18,7 @@ from bot.models.dashboard import CaseEvent
 from bot.tasks import LocalEnqueuer
 from tests.cases.support import asked_case
 from tests.helpers import make_settings
-from tests.web.dashboard.support import RISK, add_user, case_of, comment, sign_in
+from tests.web.dashboard.support import RISK, add_user, case_of, comment, message, sign_in
 from workers.follow_up import remind_due
 
 NOTE = {"initials": "JW", "noted_on": "2026-05-01", "support_type": "peer connection"}
@@ -169,3 +169,40 @@ def test_closing_from_the_status_form_also_ends_the_follow_up(
         row = db.exec(select(CaseFollowUp).where(CaseFollowUp.case_id == case.id)).one()
         assert db.get(Case, case.id).status == "closed"  # type: ignore[union-attr]
     assert row.ended_at is not None and row.reason == "case closed"
+
+
+def _header_and_status(page: str) -> tuple[str, str]:
+    header = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    status = page.split("<dt>Status</dt>", 1)[1].split("</dd>", 1)[0]
+    return header, status
+
+
+def test_the_header_and_the_consent_panel_agree_once_consent_is_given(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    case = asked_case(app)
+    mod = as_role("moderator")
+    header, status = _header_and_status(mod.get(f"/cases/{case.id}").get_data(as_text=True))
+    assert "awaiting consent" in header and "awaiting consent" in status  # asked, no answer yet
+    mod.post(f"/cases/{case.id}/consent", data={"state": "given", "reason": "by phone"})
+    page = mod.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="consent-state">given<' in page
+    header, status = _header_and_status(page)
+    assert "awaiting consent" not in header and "awaiting consent" not in status
+    assert "consent given" in header and "consent given" in status
+    listed = mod.get("/cases").get_data(as_text=True)
+    assert "awaiting consent</span>" not in listed
+
+
+def test_their_answer_in_messenger_is_theirs_on_the_chronology(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    case = asked_case(app)  # Jo Visitor's comment; the private reply reached them
+    # Messenger's webhook carries no name: the answer is known as Jo's by the private reply.
+    answer = message(app, app.test_client(), "Yes please, that would help")
+    assert answer.case_id == case.id and answer.author_name is None
+    page = as_role("moderator").get(f"/cases/{case.id}").get_data(as_text=True)
+    said = [line for line in page.splitlines() if 'class="event-line"' in line]
+    wrote = [line for line in said if '<span class="what">wrote</span>' in line]
+    assert len(wrote) == 2, said
+    assert all('<span class="who">Jo V.</span>' in line for line in wrote), wrote

@@ -56,7 +56,11 @@ def test_a_case_is_matched_and_introduced_from_its_page(
     assert "East Suffolk" not in page.split("The exact text to pass on")[1].split("</pre>")[0]
 
     response = moderator.post(f"/introductions/{intro.id}/introduce", follow_redirects=True)
-    assert "Introduced. Pass on exactly the text shown" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Introduced. Pass on exactly the text shown" in page
+    # The places are counted now, after this introduction took one, not when it was proposed.
+    introduction = page.split(f'id="introduction-{intro.id}"', 1)[1].split("</article>", 1)[0]
+    assert "1 place left" in introduction and "2 places left" not in introduction
     assert load(engine, Case, case_id).status == "matched"
     assert load(engine, SupportResource, supporter).load == 1
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.cases import access
+from bot.cases.consent import shown_status
 from bot.context import Context
 from bot.models import Case, Item, ReplyDraft
 from bot.web.inputs import query_int
@@ -40,7 +41,14 @@ CHANNEL_LABELS = {
     "ig_dm": "Instagram message",
 }
 CASE_TYPES = ("support", "safeguarding", "privacy", "moderation", "complaint", "boundary")
-STATUS_LABELS = {"follow_up_due": "follow-up due", "awaiting_consent": "awaiting consent"}
+STATUS_LABELS = {
+    "follow_up_due": "follow-up due",
+    "awaiting_consent": "awaiting consent",
+    # Waiting after the person answered (bot/cases/consent.py shown_status).
+    "consent_given": "consent given",
+    "consent_declined": "consent declined",
+    "consent_withdrawn": "consent withdrawn",
+}
 CONSENT_LABELS = {
     "not_asked": "not asked yet",
     "asked": "asked, no answer yet",
@@ -192,3 +200,8 @@ def duration(delta: timedelta) -> str:
 
 def status_label(status: str | None) -> str:
     return STATUS_LABELS.get(status or "", (status or "").replace("_", " "))
+
+
+def case_status_label(case: Case) -> str:
+    """A case's status in words, agreeing with its consent (one source: bot/cases/consent.py)."""
+    return status_label(shown_status(case.status, case.consent))

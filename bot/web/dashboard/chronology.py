@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from bot.models import AuditEntry, Case, OutboundAction, ReplyDraft, User
+from bot.models.consent import CaseContact
 from bot.models.dashboard import CaseEvent
 from bot.untrusted import ascii_int
 from bot.web.dashboard.base import status_label
@@ -97,9 +98,10 @@ def build(db: Session, case: Case, entries: Sequence[Entry]) -> tuple[list[Event
             return names.get(user_id, actor)
         return "Haven" if actor in (None, "system") else str(actor)
 
+    authors = _authors(db, case, entries)
     events: list[Event] = []
     for entry in entries:
-        events.append(Event(entry.item.created_at, entry.author, "wrote", "arrival", entry=entry))
+        events.append(Event(entry.item.created_at, authors(entry), "wrote", "arrival", entry=entry))
         if entry.findings:
             found = ", ".join(sorted({f.category for f in entry.findings}))
             first = min(f.created_at for f in entry.findings)
@@ -131,6 +133,30 @@ def build(db: Session, case: Case, entries: Sequence[Entry]) -> tuple[list[Event
             events.append(Event(row.at, who(row.actor), label, kind))
     events.sort(key=lambda e: e.at)
     return events, views
+
+
+def _authors(db: Session, case: Case, entries: Sequence[Entry]) -> Callable[[Entry], str]:
+    """Who wrote each entry, naming a person in Messenger by the comment that led there.
+
+    Messenger's webhook carries no name, and Meta gives the commenter and the same person in
+    Messenger different ids: the case contact (the private reply's recipient) links the two,
+    so an answer to our private reply is the commenter's, not "someone"'s.
+    """
+    named = {e.item.id: e.author for e in entries if e.item.author_name and not e.restricted}
+    by_author = {e.item.author_id: e.author for e in entries if e.item.id in named}
+    contacts = db.exec(
+        select(CaseContact.messaging_id, CaseContact.item_id).where(CaseContact.case_id == case.id)
+    ).all()
+    for messaging_id, item_id in contacts:
+        if item_id in named:
+            by_author.setdefault(messaging_id, named[item_id])
+
+    def author(entry: Entry) -> str:
+        if entry.item.author_name or entry.restricted:
+            return entry.author
+        return by_author.get(entry.item.author_id, entry.author)
+
+    return author
 
 
 def _audit(

@@ -23,7 +23,7 @@ from bot.cases.record import support_open
 from bot.db import session_scope
 from bot.directory import introductions as intro_steps
 from bot.directory.introductions import Refused
-from bot.directory.matching import Proposal, case_topics, proposals_for_case
+from bot.directory.matching import Proposal, case_topics, places_wording, proposals_for_case
 from bot.directory.shares import SHARE_LABELS, introduction_text, shared_details
 from bot.directory.vocabulary import KIND_LABELS, TOPICS, topic_label
 from bot.models import Case, Item, User, utcnow
@@ -52,6 +52,7 @@ class IntroductionView:
     status_label: str
     steps: list[tuple[str, Any, str]]
     text: str | None
+    places: str  # counted now, so taking a place shows at once
 
 
 def _initials(name: str | None) -> str:
@@ -80,7 +81,8 @@ def _view(db: Session, intro: Introduction, names: dict[int, str]) -> Introducti
         text = introduction_text(shared_details(intro))
     else:
         text = None
-    return IntroductionView(intro, resource, STATUS_LABELS[intro.status], steps, text)
+    places = places_wording(resource.capacity, resource.load)
+    return IntroductionView(intro, resource, STATUS_LABELS[intro.status], steps, text, places)
 
 
 @bp.app_template_global("matches_panel")
@@ -172,7 +174,7 @@ def propose(case_id: int) -> ResponseReturnValue:
             case_id,
             proposal.candidate.id,
             actor_id=current_user.id,
-            explanation=proposal.explanation,
+            explanation=proposal.why,
         )
         return f"Proposed {proposal.candidate.name}. Next: ask the person."
 
