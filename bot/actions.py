@@ -6,10 +6,10 @@ carries it out, and only through bot/graph/client.py.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.db import add_unless_taken
 from bot.models import AccountState, Item, OutboundAction, ReplyDraft, utcnow
 from bot.tasks import Enqueuer, job_id
 
@@ -46,11 +46,8 @@ def request_action(
         account_id=item.account_id,
         requested_by=requested_by,
     )
-    try:
-        # A savepoint: another worker may have taken this key a moment ago; theirs stands.
-        with session.begin_nested():
-            session.add(action)
-    except IntegrityError:
+    # Another worker may have taken this key a moment ago; theirs stands.
+    if not add_unless_taken(session, action):
         return session.exec(
             select(OutboundAction).where(OutboundAction.idempotency_key == key)
         ).one()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.cases.follow_up import end_follow_up, schedule_follow_up
+from bot.db import add_unless_taken
 from bot.models import Case, Item
 from bot.models.consent import CaseContact, ConsentRecord
 from bot.models.dashboard import CaseEvent
@@ -57,12 +57,7 @@ def history(session: Session, case_id: int) -> list[ConsentRecord]:
 
 def _add_record(session: Session, row: ConsentRecord) -> ConsentRecord | None:
     """Add a history row; None when this message was already recorded (a retried job)."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return None
-    return row
+    return row if add_unless_taken(session, row) else None
 
 
 def mark_asked(

@@ -27,13 +27,12 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.cases.status import assign
 from bot.config import HavenConfig
-from bot.db import session_scope
+from bot.db import add_unless_taken, session_scope
 from bot.models import Case, utcnow
 from bot.models.alerts import Alert, AlertDelivery, Escalation
 from bot.notify.duty import on_duty
@@ -84,10 +83,8 @@ def open_or_join_escalation(
             next_step_at=now
             + timedelta(minutes=config.alerts.escalation.acknowledge_within_minutes),
         )
-        try:
-            with session.begin_nested():
-                session.add(escalation)
-        except IntegrityError:  # another worker opened it a moment ago: join theirs
+        if not add_unless_taken(session, escalation):
+            # Another worker opened it a moment ago: join theirs.
             existing = session.exec(select(Escalation).where(Escalation.open_key == key)).one()
     if existing is not None:
         record(

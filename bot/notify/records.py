@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit import record
+from bot.db import add_unless_taken
 from bot.models.alerts import Alert
 
 
@@ -19,11 +19,8 @@ def new_alert(session: Session, *, dedupe_key: str, kind: str, **fields: Any) ->
     if session.exec(select(Alert.id).where(Alert.dedupe_key == dedupe_key)).first() is not None:
         return None
     alert = Alert(dedupe_key=dedupe_key, kind=kind, **fields)
-    try:
-        # A savepoint: a worker racing us to the same key wins, and our transaction goes on.
-        with session.begin_nested():
-            session.add(alert)
-    except IntegrityError:
+    # A worker racing us to the same key wins, and our transaction goes on.
+    if not add_unless_taken(session, alert):
         return None
     subject = ("case", alert.case_id) if alert.case_id else ("alert", alert.id)
     record(

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.audit import record
+from bot.db import add_unless_taken
 from bot.models import Case, utcnow
 from bot.models.alerts import Escalation
 from bot.models.privacy import PrivacyHold
@@ -67,18 +67,11 @@ def place_safeguarding_holds(
     placed = []
     review_on = months_later(utcnow().date(), review_months)
     for case_id in sorted(candidates - existing):
-        try:
-            # A savepoint: another process placing the same hold a moment ago wins quietly.
-            with session.begin_nested():
-                session.add(
-                    PrivacyHold(
-                        case_id=case_id,
-                        reason=SAFEGUARDING_REASON,
-                        placed_by=actor,
-                        review_on=review_on,
-                    )
-                )
-        except IntegrityError:
+        hold = PrivacyHold(
+            case_id=case_id, reason=SAFEGUARDING_REASON, placed_by=actor, review_on=review_on
+        )
+        # Another process placing the same hold a moment ago wins quietly.
+        if not add_unless_taken(session, hold):
             continue
         record(
             session, actor, "privacy.hold_placed", "case", case_id,
