@@ -106,6 +106,16 @@ def assign(
     return event
 
 
+def add_note(db: Session, case: Case, text: str, now: datetime, *, actor_id: int) -> CaseEvent:
+    """A member of staff's note on the case; the first thing done about its items, if it is."""
+    case.updated_at = now
+    db.add(case)
+    event = _event(db, case, now, actor_id, "note", text)
+    record(db, f"user:{actor_id}", "case.note_added", "case", case.id, event_id=event.id)
+    mark_first_action(db, item_ids(db, case.id), now)  # type: ignore[arg-type]
+    return event
+
+
 def _event(
     db: Session,
     case: Case,

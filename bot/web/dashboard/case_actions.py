@@ -18,17 +18,16 @@ from sqlmodel import Session, select
 from bot.audit import record
 from bot.cases.escalation import escalate_case
 from bot.cases.keys import open_key
+from bot.cases.status import add_note as add_case_note
 from bot.cases.status import (
     allowed_transitions,
     apply_status,
-    item_ids,
     mark_first_action,
     may_hold,
 )
 from bot.cases.status import assign as assign_case
 from bot.db import add_unless_taken, session_scope
 from bot.models import Case, Finding, Item, User, utcnow
-from bot.models.dashboard import CaseEvent
 from bot.notify.delivery import dispatch_soon
 from bot.notify.escalation import acknowledge, open_escalation
 from bot.untrusted import ascii_int
@@ -132,13 +131,7 @@ def add_note(case_id: int) -> ResponseReturnValue:
             # Minimal notes by default: initials, date, type of support (dashboard_consent.py).
             flash("Free-text notes are turned off; add a brief note instead.", "error")
             return back_to_case(case_id)
-        event = CaseEvent(case_id=case_id, at=now, actor_id=current_user.id, kind="note", text=text)
-        db.add(event)
-        case.updated_at = now
-        db.add(case)
-        db.flush()
-        record(db, actor(), "case.note_added", "case", case_id, event_id=event.id)
-        mark_first_action(db, item_ids(db, case_id), now)
+        add_case_note(db, case, text, now, actor_id=current_user.id)
     flash("Note added.", "info")
     return back_to_case(case_id)
 
