@@ -13,6 +13,7 @@ from collections.abc import Callable
 import phonenumbers
 
 from .context import DetectorContext, Hit
+from .families import children_named, families_named
 from .names import name_like
 
 
@@ -268,6 +269,8 @@ def us_ssn(text: str, ctx: DetectorContext) -> list[Hit]:
 
 DETECTORS: dict[str, Callable[[str, DetectorContext], list[Hit]]] = {
     "name_like": name_like,
+    "families_named": families_named,
+    "children_named": children_named,
     "phone": phone,
     "email": email,
     "uk_postcode": uk_postcode,

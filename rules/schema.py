@@ -34,6 +34,8 @@ DETECTORS = (
     "ip_address",
     "us_ssn",
     "name_like",
+    "families_named",
+    "children_named",
 )
 SAFE_PLACEHOLDERS = frozenset({"first_name", "page_name"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
