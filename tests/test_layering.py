@@ -33,6 +33,8 @@ DOMAIN = (
     "bot.crypto_rotate",
     "bot.directory",
     "bot.notify",
+    "bot.post_check",  # checking the page's own post before it is published
+    "bot.preview",  # trying a message on the rules page: findings and drafts, nothing stored
     "bot.privacy",
     "bot.semantic",
     "bot.ticker",

@@ -1,0 +1,133 @@
+"""Checking the page's own post before it is published: what Haven would flag, and what to do.
+
+The page's posts are held to the photo and names policies: policy 002 never names or shows a
+supported family on social media, *even with their permission*; policy 004 asks that no family
+is identifiable; policy 001 publishes a photo only with the consent of everyone pictured. The
+advice given must agree with the page's policy, so a page that forbids family posts (the
+default) is never told to "check consent" about a family's names or photos.
+
+Nothing here stores, logs or audits the draft: it is text in, concerns and advice out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import HavenConfig
+from rules import Attachment, Message, RuleSet
+from rules import Finding as RuleFinding
+from rules.model import SEVERITY_RANK, top_of
+
+# What the page's own posts are checked for once published (workers/processing.py).
+PAGE_CHECKS = frozenset({"pii", "photo"})
+CHANNEL = {"facebook": "fb_post", "instagram": "ig_comment"}
+FAMILY_RULES = frozenset({"pii-family-named", "pii-family-children-named"})
+NAME_CATEGORIES = frozenset({"pii.person_name", "pii.child_name"})
+
+
+@dataclass(frozen=True)
+class Concern:
+    """One concern in the post: the strongest finding of its category, and every word it marked."""
+
+    category: str
+    severity: str
+    rule: str
+    description: str
+    words: tuple[str, ...]
+    family: bool  # a family, a couple or children named: never published (policy 002)
+
+
+@dataclass(frozen=True)
+class PostCheck:
+    concerns: tuple[Concern, ...]
+    spans: tuple[tuple[int, int], ...]
+    advice: tuple[str, ...]
+
+
+def families_allowed(config: HavenConfig, account_id: str | None) -> bool:
+    """Whether the page lets staff post about families at all; strict (False) unless it says so.
+
+    The per-page setting belongs to the page's own settings (its `family_posts` flag); a page
+    without one is held to policy 002, the strictest.
+    """
+    for account in config.meta.accounts:
+        if account.id == account_id:
+            return bool(getattr(account, "family_posts", False))
+    return False
+
+
+def check_post(
+    ruleset: RuleSet, text: str, *, photo: bool, platform: str, allow_families: bool = False
+) -> PostCheck:
+    """The personal-details and photo concerns a page post would raise, and what to do."""
+    message = Message(
+        text=text,
+        channel=CHANNEL.get(platform, "fb_post"),
+        platform=platform,
+        attachments=(Attachment("image"),) if photo else (),
+        from_page=True,
+    )
+    findings = [f for f in ruleset.evaluate(message) if top_of(f.category) in PAGE_CHECKS]
+    descriptions = {rule.id: rule.description for rule in ruleset.rules}
+    concerns = _concerns(text, findings, descriptions)
+    spans = tuple(span for f in findings for span in _spans(f))
+    return PostCheck(concerns, spans, advice(concerns, allow_families=allow_families))
+
+
+def _concerns(
+    text: str, findings: list[RuleFinding], descriptions: dict[str, str]
+) -> tuple[Concern, ...]:
+    # One line per concern: several rules finding the same kind of detail are one concern.
+    by_category: dict[str, list[RuleFinding]] = {}
+    for finding in findings:
+        by_category.setdefault(finding.category, []).append(finding)
+    concerns = []
+    for category, found in by_category.items():
+        strongest = max(found, key=lambda f: (SEVERITY_RANK[f.severity], f.rule in FAMILY_RULES))
+        words = dict.fromkeys(text[s:e] for f in found for s, e in _spans(f))
+        concerns.append(
+            Concern(
+                category=category,
+                severity=strongest.severity,
+                rule=strongest.rule,
+                description=descriptions.get(strongest.rule, ""),
+                words=tuple(words),
+                family=any(f.rule in FAMILY_RULES for f in found),
+            )
+        )
+    concerns.sort(key=lambda c: -SEVERITY_RANK[c.severity])
+    return tuple(concerns)
+
+
+def advice(concerns: tuple[Concern, ...], *, allow_families: bool) -> tuple[str, ...]:
+    """What to do before publishing, in the page policy's terms (never "check consent" for
+    a family's names, which no permission makes publishable under policy 002)."""
+    said: list[str] = []
+    if any(c.family or (c.category in NAME_CATEGORIES and c.severity != "low") for c in concerns):
+        said.append(
+            "Take the names out before publishing. The families we support are never named on "
+            "social media, even with their permission."
+            if not allow_families
+            else "Take the names out before publishing: naming a family we support breaks "
+            "their confidentiality, whatever they have said."
+        )
+    elif any(c.category in NAME_CATEGORIES for c in concerns):
+        said.append("If a name here is a family we support, or one of their children, take it out.")
+    if any(top_of(c.category) == "photo" for c in concerns):
+        said.append(
+            "Do not use a photo of a family we support, even if the children's faces cannot be "
+            "seen and even if they say yes; only planned media stories may."
+            if not allow_families
+            else "Use a photo only if everyone in it has agreed to it being published, and "
+            "never one that shows where a family lives."
+        )
+    if any(top_of(c.category) == "pii" and c.category not in NAME_CATEGORIES for c in concerns):
+        said.append(
+            "Take out phone numbers, schools, addresses, places and other details that could "
+            "identify someone, and turn location sharing off for the post."
+        )
+    return tuple(said)
+
+
+def _spans(finding: RuleFinding) -> list[tuple[int, int]]:
+    return list(finding.spans or ((finding.span,) if finding.span else ()))
