@@ -77,3 +77,24 @@ def reply_order(findings: Sequence[Finding]) -> list[Finding]:
     rest = [f for f in ordered if top_of(f.category) != "out_of_remit"]
     first_help = rest.index(ordered[helping[0]])
     return rest[:first_help] + boundary + rest[first_help:]
+
+
+def planned_replies(
+    findings: Sequence[Finding], *, direct_message: bool, public_allowed: bool
+) -> dict[str, str]:
+    """The reply templates chosen for some findings: at most one per kind ("dm" or "private",
+    and "public"), from the first finding in reply order that asks for one.
+
+    Risk is never answered in public, not even by a draft someone might approve in a hurry:
+    the person is reached privately and the lead decides the rest.
+    """
+    escalating = any(f.actions.escalate for f in findings)
+    wanted: dict[str, str] = {}
+    for finding in reply_order(findings):
+        private = finding.actions.draft_private_reply
+        public = finding.actions.draft_public_reply
+        if private:
+            wanted.setdefault("dm" if direct_message else "private", private)
+        if public and not escalating and public_allowed:
+            wanted.setdefault("public", public)
+    return wanted

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from bot.audit import record
 from bot.models import Case, Item, ReplyDraft
 from rules import Finding, RuleSet
-from rules.actions import reply_order
+from rules.actions import planned_replies
 
 DM_CHANNELS = frozenset({"fb_dm", "ig_dm"})
 
@@ -25,17 +25,11 @@ def draft_replies(
     skip_kinds: Collection[str] = (),
 ) -> list[ReplyDraft]:
     """At most one public and one private draft per item, from the highest-priority finding."""
-    escalating = any(f.actions.escalate for f in findings)
-    wanted: dict[str, str] = {}
-    for finding in reply_order(findings):
-        private = finding.actions.draft_private_reply
-        public = finding.actions.draft_public_reply
-        if private:
-            wanted.setdefault("dm" if item.channel in DM_CHANNELS else "private", private)
-        # Risk is never answered in public, not even by a draft someone might approve in a
-        # hurry: the person is reached privately and the lead decides the rest.
-        if public and not escalating and _can_answer_in_public(item):
-            wanted.setdefault("public", public)
+    wanted = planned_replies(
+        findings,
+        direct_message=item.channel in DM_CHANNELS,
+        public_allowed=_can_answer_in_public(item),
+    )
     for kind in skip_kinds:
         wanted.pop(kind, None)
     context = {"first_name": _first_name(item.author_name), "page_name": page_name}

@@ -1,7 +1,9 @@
-"""The rules Haven is running, and how often each has matched (all time and recently).
+"""The rules Haven is running, how often each has matched, the learned stage's checks beside
+them, and a box to try a message.
 
 Read from the app's loaded rule set and one grouped count over findings; counts only, so
-nothing of any message (safeguarding or not) is shown here.
+nothing of any message (safeguarding or not) is shown here. A message tried here goes through
+bot/preview.py and nowhere else: it is not stored, audited or logged.
 """
 
 from __future__ import annotations
@@ -12,12 +14,18 @@ from datetime import timedelta
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import case as sql_case
 from sqlalchemy import func
 from sqlmodel import Session, select
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from bot.models import Finding, utcnow
-from bot.web.dashboard.base import engine, haven
+from bot.preview import KINDS, MAX_TEXT, PLATFORMS, Preview, try_message
+from bot.semantic import availability
+from bot.web.dashboard.base import engine, haven, highlight
+from rules.semantic.catalogue import MODES, model_checks
 
 bp = Blueprint("rules_page", __name__)
 
@@ -35,9 +43,47 @@ class RuleRow:
     recent: int
 
 
+class TryForm(FlaskForm):
+    text = TextAreaField(
+        "Message", validators=[DataRequired(), Length(max=MAX_TEXT)], render_kw={"rows": 5}
+    )
+    own_post = BooleanField("Written by the page itself (its own post)")
+
+
 @bp.get("/rules")
 @login_required
 def rules() -> ResponseReturnValue:
+    return _page(TryForm(), None)
+
+
+@bp.post("/rules/try")
+@login_required
+def try_it() -> ResponseReturnValue:
+    form = TryForm()
+    if not form.validate_on_submit():
+        return _page(form, None), 400
+    # Plain <select>s: WTForms' SelectField warns about its own choice format.
+    platform = request.form.get("platform", "facebook")
+    kind = request.form.get("kind", "comment")
+    config = haven().settings.config
+    ruleset = haven().ruleset
+    descriptions = {r.id: r.description for r in ruleset.rules}
+    descriptions.update({c.rule: c.looks_for for c in model_checks(ruleset)})
+    preview = try_message(
+        ruleset,
+        form.text.data or "",
+        platform=platform if platform in PLATFORMS else "facebook",
+        kind=kind if kind in KINDS else "comment",
+        own_post=bool(form.own_post.data),
+        page_name=config.organisation.page_name,
+        descriptions=descriptions,
+    )
+    return _page(form, preview, platform=platform, kind=kind)
+
+
+def _page(
+    form: TryForm, preview: Preview | None, *, platform: str = "facebook", kind: str = "comment"
+) -> str:
     since = utcnow() - RECENT
     with Session(engine()) as db:
         counts = {
@@ -67,6 +113,21 @@ def rules() -> ResponseReturnValue:
     if pack in packs:
         rows = [r for r in rows if r.pack == pack]
     rows.sort(key=lambda r: (r.pack, r.category, r.id))
+    segments = highlight(form.text.data or "", list(preview.spans)) if preview else None
     return render_template(
-        "dashboard/rules.html", rows=rows, packs=packs, pack=pack, recent_days=RECENT.days
+        "dashboard/rules.html",
+        rows=rows,
+        packs=packs,
+        pack=pack,
+        recent_days=RECENT.days,
+        checks=model_checks(ruleset),
+        modes=MODES,
+        stage=availability(haven().settings.config.rules.semantic).reason,
+        form=form,
+        preview=preview,
+        segments=segments,
+        platforms=PLATFORMS,
+        platform=platform,
+        kinds=KINDS,
+        kind=kind,
     )

@@ -1,0 +1,130 @@
+"""Trying a message on the rules page: what Haven would find in it, why, and what it would draft.
+
+The same ruleset, reply choice (rules.actions.planned_replies) and templates as the worker, on a
+message that goes nowhere: nothing is stored, audited or logged (the text least of all), and
+nothing is sent. The page's own posts are judged as the worker judges them: for personal
+details and photos only, and never answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rules import Finding as RuleFinding
+from rules import Message, RuleSet
+from rules.actions import planned_replies
+from rules.model import SAFEGUARDING_TOPS, top_of
+
+MAX_TEXT = 5000
+KINDS = ("comment", "dm", "post")
+PLATFORMS = ("facebook", "instagram")
+# (platform, kind) -> the channel a real delivery of that kind arrives on (webhooks/events/).
+CHANNELS = {
+    ("facebook", "comment"): "fb_comment",
+    ("facebook", "dm"): "fb_dm",
+    ("facebook", "post"): "fb_post",
+    ("instagram", "comment"): "ig_comment",
+    ("instagram", "dm"): "ig_dm",
+    ("instagram", "post"): "ig_comment",
+}
+# What the page's own posts are checked for once published (workers/processing.py).
+PAGE_CHECKS = frozenset({"pii", "photo"})
+
+
+@dataclass(frozen=True)
+class FoundConcern:
+    category: str
+    severity: str
+    rule: str
+    description: str  # the rule's description, or what the learned check looks for
+    words: tuple[str, ...]
+    score: float
+    reason: str | None  # the learned stage's sentence, when it judged this
+    threshold: float | None
+    nearest: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    kind: str  # "public", "private" (to a comment's author) or "dm"
+    template: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    concerns: tuple[FoundConcern, ...]
+    spans: tuple[tuple[int, int], ...]
+    drafts: tuple[Draft, ...]
+    hide: bool
+    opens_case: str | None  # the case type it would open
+    tells_lead: bool  # a safeguarding escalation
+    alerts: tuple[str, ...]  # roles alerted
+
+
+def try_message(
+    ruleset: RuleSet,
+    text: str,
+    *,
+    platform: str,
+    kind: str,
+    own_post: bool,
+    page_name: str,
+    descriptions: dict[str, str],
+) -> Preview:
+    """Judge one message as the worker would, and draft its replies; nothing is kept."""
+    channel = CHANNELS.get((platform, kind), "fb_comment")
+    message = Message(text=text[:MAX_TEXT], channel=channel, platform=platform, from_page=own_post)
+    findings = ruleset.evaluate(message)
+    if own_post:
+        findings = [f for f in findings if top_of(f.category) in PAGE_CHECKS]
+    concerns = tuple(_concern(message.text, f, descriptions) for f in findings)
+    spans = tuple(s for f in findings for s in _spans(f))
+    drafts: tuple[Draft, ...] = ()
+    if not own_post:  # the page never answers itself
+        wanted = planned_replies(findings, direct_message=kind == "dm", public_allowed=kind != "dm")
+        context = {"first_name": "", "page_name": page_name}
+        drafts = tuple(
+            Draft(
+                reply_kind,
+                template,
+                ruleset.render(template, _reply_channel(platform, reply_kind, channel), context),
+            )
+            for reply_kind, template in wanted.items()
+        )
+    cases = [f.actions.open_case for f in findings if f.actions.open_case]
+    return Preview(
+        concerns=concerns,
+        spans=spans,
+        drafts=drafts,
+        hide=any(f.actions.hide for f in findings) and kind != "dm" and not own_post,
+        opens_case=cases[0].type if cases and not own_post else None,
+        tells_lead=any(top_of(f.category) in SAFEGUARDING_TOPS for f in findings),
+        alerts=tuple(dict.fromkeys(role for f in findings for role in f.actions.alert)),
+    )
+
+
+def _concern(text: str, finding: RuleFinding, descriptions: dict[str, str]) -> FoundConcern:
+    why = finding.explanation
+    return FoundConcern(
+        category=finding.category,
+        severity=finding.severity,
+        rule=finding.rule,
+        description=descriptions.get(finding.rule, ""),
+        words=tuple(dict.fromkeys(text[s:e] for s, e in _spans(finding))),
+        score=finding.score,
+        reason=why.reason() if why else None,
+        threshold=why.threshold if why else None,
+        nearest=why.nearest if why else (),
+    )
+
+
+def _reply_channel(platform: str, kind: str, channel: str) -> str:
+    """A private reply to a comment arrives as a DM; a public one where the comment is."""
+    if kind == "public":
+        return channel
+    return "ig_dm" if platform == "instagram" else "fb_dm"
+
+
+def _spans(finding: RuleFinding) -> list[tuple[int, int]]:
+    return list(finding.spans or ((finding.span,) if finding.span else ()))

@@ -1,0 +1,107 @@
+"""The rules page: the learned stage's checks beside the rules, and trying a message on it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.models import AuditEntry, Finding, Item
+from rules.semantic.catalogue import LOOKS_FOR, model_checks
+from tests.web.dashboard.support import RISK
+
+LEGAL = (
+    "Do I need a solicitor for the EHCP tribunal? I could really do with some help and "
+    "someone to talk to"
+)
+
+
+def _try(client: FlaskClient, text: str, **extra: str) -> tuple[int, str]:
+    response = client.post("/rules/try", data={"text": text, **extra})
+    return response.status_code, response.get_data(as_text=True)
+
+
+def _counts(app: Flask) -> tuple[int, int, int]:
+    with Session(app.extensions["haven"].engine) as db:
+        return tuple(  # type: ignore[return-value]
+            db.exec(select(func.count()).select_from(table)).one()
+            for table in (Item, Finding, AuditEntry)
+        )
+
+
+def test_the_rules_page_lists_the_learned_checks_with_their_settings_behind_why(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    page = as_role("moderator").get("/rules").get_data(as_text=True)
+    checks = model_checks(app.extensions["haven"].ruleset)
+    assert checks, "the semantic extra is installed in tests: the stage runs"
+    assert "It is on (" in page
+    for check in checks:
+        assert check.looks_for and check.looks_for.replace("'", "&#39;") in page
+        assert f"<code>{check.category}</code>, rule <code>{check.rule}</code>" in page
+        assert f"{check.threshold:.2f} or more" in page
+    # Risk is decided by the stage on its own; abuse only strengthens what a rule found.
+    assert "may flag a message on its own" in page and "only adds its confidence" in page
+    assert set(LOOKS_FOR) >= {c.category for c in checks}
+
+
+def test_trying_a_message_shows_findings_why_and_the_draft_and_keeps_nothing(
+    app: Flask, as_role: Callable[[str], FlaskClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = as_role("moderator")
+    before = _counts(app)
+    with caplog.at_level(logging.DEBUG):
+        status, page = _try(client, RISK, platform="facebook", kind="comment")
+    assert status == 200
+    assert "Haven would find" in page and "sev-critical" in page
+    assert "the safeguarding lead is told at once" in page and "a case is opened" in page
+    # Risk is reached in private only: the private draft with crisis lines, no public one.
+    assert "In private, to the person who wrote it" in page and "Samaritans" in page
+    assert "In public, under the comment" not in page
+    assert "<summary>why?</summary>" in page and "risk." in page.split("<summary>why?")[1]
+    assert _counts(app) == before  # no item, finding or audit entry
+    assert not any("better off without me" in r.getMessage() for r in caplog.records)
+
+    # Policy 000 §6: a legal question, even one that asks for help, gets the boundary reply.
+    status, legal = _try(client, LEGAL, platform="facebook", kind="dm")
+    assert status == 200 and "In the conversation" in legal
+    assert "not able to give legal or medical" in legal and "It takes courage" not in legal
+
+    status, clean = _try(client, "What time does the coffee morning start?")
+    assert status == 200 and "Nothing found" in clean
+    assert _counts(app) == before
+
+
+def test_a_tried_page_post_is_judged_as_the_page_own_post_and_never_answered(
+    as_role: Callable[[str], FlaskClient],
+) -> None:
+    status, page = _try(
+        as_role("moderator"),
+        "Lovely to visit Sarah and Tom Jones and their twins",
+        platform="facebook",
+        kind="post",
+        own_post="y",
+    )
+    assert status == 200 and "<mark>Sarah and Tom Jones</mark>" in page and "sev-high" in page
+    assert "The reply it would draft" not in page and "No reply would be drafted" in page
+
+
+def test_a_tried_message_is_bounded_and_needs_a_token(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    client = as_role("moderator")
+    status, page = _try(client, "x" * 5001)
+    assert status == 400 and "longer than 5000 characters" in page
+    status, page = _try(client, "")
+    assert status == 400 and "This field is required" in page
+    # Unknown choices fall back to a public Facebook comment rather than failing.
+    status, page = _try(client, "hello", platform="myspace", kind="fax")
+    assert status == 200
+    assert app.test_client().post("/rules/try", data={"text": "hi"}).status_code == 302  # sign in
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/rules/try", data={"text": "hello"}).status_code == 400
