@@ -32,16 +32,24 @@ PAGE_CHECKS = frozenset({"pii", "photo"})
 
 
 @dataclass(frozen=True)
-class FoundConcern:
-    category: str
-    severity: str
+class Evidence:
+    """One rule's or learned check's part in a concern: the detail behind "why?"."""
+
     rule: str
-    description: str  # the rule's description, or what the learned check looks for
-    words: tuple[str, ...]
     score: float
     reason: str | None  # the learned stage's sentence, when it judged this
     threshold: float | None
-    nearest: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class FoundConcern:
+    """One concern (a category): several rules finding the same thing are one line."""
+
+    category: str
+    severity: str
+    description: str  # the strongest rule's description, or what the learned check looks for
+    words: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class Preview:
     hide: bool
     opens_case: str | None  # the case type it would open
     tells_lead: bool  # a safeguarding escalation
-    alerts: tuple[str, ...]  # roles alerted
+    alerts: tuple[str, ...]  # roles alerted besides the escalation
 
 
 def try_message(
@@ -78,7 +86,7 @@ def try_message(
     findings = ruleset.evaluate(message)
     if own_post:
         findings = [f for f in findings if top_of(f.category) in PAGE_CHECKS]
-    concerns = tuple(_concern(message.text, f, descriptions) for f in findings)
+    concerns = _concerns(message.text, findings, descriptions)
     spans = tuple(s for f in findings for s in _spans(f))
     drafts: tuple[Draft, ...] = ()
     if not own_post:  # the page never answers itself
@@ -93,29 +101,44 @@ def try_message(
             for reply_kind, template in wanted.items()
         )
     cases = [f.actions.open_case for f in findings if f.actions.open_case]
+    tells_lead = any(top_of(f.category) in SAFEGUARDING_TOPS for f in findings)
+    escalated = {"safeguarding_lead"} if tells_lead else set()
     return Preview(
         concerns=concerns,
         spans=spans,
         drafts=drafts,
         hide=any(f.actions.hide for f in findings) and kind != "dm" and not own_post,
         opens_case=cases[0].type if cases and not own_post else None,
-        tells_lead=any(top_of(f.category) in SAFEGUARDING_TOPS for f in findings),
-        alerts=tuple(dict.fromkeys(role for f in findings for role in f.actions.alert)),
+        tells_lead=tells_lead,
+        alerts=tuple(
+            dict.fromkeys(r for f in findings for r in f.actions.alert if r not in escalated)
+        ),
     )
 
 
-def _concern(text: str, finding: RuleFinding, descriptions: dict[str, str]) -> FoundConcern:
-    why = finding.explanation
-    return FoundConcern(
-        category=finding.category,
-        severity=finding.severity,
-        rule=finding.rule,
-        description=descriptions.get(finding.rule, ""),
-        words=tuple(dict.fromkeys(text[s:e] for s, e in _spans(finding))),
-        score=finding.score,
-        reason=why.reason() if why else None,
-        threshold=why.threshold if why else None,
-        nearest=why.nearest if why else (),
+def _concerns(
+    text: str, findings: list[RuleFinding], descriptions: dict[str, str]
+) -> tuple[FoundConcern, ...]:
+    by_category: dict[str, list[RuleFinding]] = {}
+    for finding in findings:  # already strongest first
+        by_category.setdefault(finding.category, []).append(finding)
+    return tuple(
+        FoundConcern(
+            category=category,
+            severity=found[0].severity,
+            description=next((descriptions[f.rule] for f in found if descriptions.get(f.rule)), ""),
+            words=tuple(dict.fromkeys(text[s:e] for f in found for s, e in _spans(f))),
+            evidence=tuple(
+                Evidence(
+                    rule=f.rule,
+                    score=f.score,
+                    reason=f.explanation.reason() if f.explanation else None,
+                    threshold=f.explanation.threshold if f.explanation else None,
+                )
+                for f in found
+            ),
+        )
+        for category, found in by_category.items()
     )
 
 
