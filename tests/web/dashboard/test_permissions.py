@@ -60,6 +60,7 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
     ("GET", "/check", {}, ALL),
     ("POST", "/check", {"text": "Hello all"}, ALL),
     ("GET", "/rules", {}, ALL),
+    ("POST", "/rules/try", {"text": "Hello all"}, ALL),
     ("GET", "/audit?action=case.", {}, AUDITORS),
     ("POST", "/drafts/{support_draft}/approve", {"text": "Thank you"}, APPROVERS_ONLY),
     ("POST", "/drafts/{support_draft}/reject", {}, APPROVERS_ONLY),
