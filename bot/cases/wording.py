@@ -94,6 +94,7 @@ class Evidence:
     reason: str | None = None
     nearest: tuple[tuple[str, float], ...] = ()
     threshold: float | None = None
+    description: str | None = None  # what the rule is for, where the caller knows it
 
 
 @dataclass(frozen=True)
@@ -111,15 +112,18 @@ class Concern:
         return SEVERITY_WORDS.get(self.severity, self.severity.capitalize())
 
 
-def concerns(findings: Iterable[Any]) -> list[Concern]:
+def concerns(
+    findings: Iterable[Any], descriptions: Mapping[str, str] | None = None
+) -> list[Concern]:
     """Group findings (stored rows or the engine's) into one concern per category.
 
     Most serious first; within a concern the strongest evidence (highest score, then the
     written rule over the learned stage, whose span is the whole message) comes first.
+    `descriptions` (rule id to what the rule looks for) adds the rules' own words to "why?".
     """
     grouped: dict[str, list[Evidence]] = {}
     for finding in findings:
-        evidence = evidence_of(finding)
+        evidence = evidence_of(finding, (descriptions or {}).get(finding.rule))
         grouped.setdefault(evidence.category, []).append(evidence)
     result = []
     for category, items in grouped.items():
@@ -131,7 +135,7 @@ def concerns(findings: Iterable[Any]) -> list[Concern]:
     return result
 
 
-def evidence_of(finding: Any) -> Evidence:
+def evidence_of(finding: Any, description: str | None = None) -> Evidence:
     """Evidence from a stored `bot.models.Finding` or an engine `rules.Finding`."""
     if hasattr(finding, "span_start"):
         start, end = finding.span_start, finding.span_end
@@ -150,6 +154,7 @@ def evidence_of(finding: Any) -> Evidence:
         reason=explained.get("reason"),
         nearest=_nearest(explained),
         threshold=explained.get("threshold"),
+        description=description,
     )
 
 

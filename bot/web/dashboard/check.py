@@ -8,8 +8,6 @@ app's `Context.ruleset`; the draft is not stored or logged anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
@@ -17,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from bot.cases.wording import Concern, concerns
 from bot.web.dashboard.base import Segment, haven, highlight
 from rules import Attachment, Message
 from rules import Finding as RuleFinding
@@ -36,15 +35,7 @@ class CheckForm(FlaskForm):
     photo = BooleanField("It has a photo or video")
 
 
-@dataclass(frozen=True)
-class Flag:
-    category: str
-    severity: str
-    description: str
-    words: list[str]
-
-
-def check_post(text: str, *, photo: bool, platform: str) -> tuple[list[Flag], list[Segment]]:
+def check_post(text: str, *, photo: bool, platform: str) -> tuple[list[Concern], list[Segment]]:
     """The personal-details and photo findings a page post would raise, and the marked text."""
     ruleset = haven().ruleset
     message = Message(
@@ -57,16 +48,8 @@ def check_post(text: str, *, photo: bool, platform: str) -> tuple[list[Flag], li
     findings = [f for f in ruleset.evaluate(message) if f.category.split(".", 1)[0] in PAGE_CHECKS]
     descriptions = {rule.id: rule.description for rule in ruleset.rules}
     spans = [span for f in findings for span in _spans(f)]
-    flags = [
-        Flag(
-            f.category,
-            f.severity,
-            descriptions.get(f.rule, ""),
-            [text[s:e] for s, e in _spans(f)],
-        )
-        for f in findings
-    ]
-    return flags, highlight(text, spans)
+    # Every match is marked (each is something to take out), one line per concern listed.
+    return concerns(findings, descriptions), highlight(text, spans)
 
 
 def _spans(finding: RuleFinding) -> list[tuple[int, int]]:
