@@ -51,6 +51,10 @@ PHRASES: dict[str, str] = {
     "unsafe_practice.illegal_substance": "Mentions illegal drugs",
     "spam": "Looks like spam",
     "complaint": "A complaint about us",
+    # Not the rules' taxonomy, but stored as findings or alert categories by Haven itself.
+    "consent.unclear": "An answer about consent to read",
+    "safeguarding": "A safeguarding concern raised by staff",
+    "follow_up": "A follow-up is due",
 }
 # A top category alone (config and alerts may name one): the family of concerns.
 TOP_PHRASES: dict[str, str] = {
