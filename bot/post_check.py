@@ -13,28 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.cases.wording import Concern, concerns
 from bot.config import HavenConfig
 from rules import Attachment, Message, RuleSet
 from rules import Finding as RuleFinding
-from rules.model import SEVERITY_RANK, top_of
+from rules.model import top_of
 
 # What the page's own posts are checked for once published (workers/processing.py).
 PAGE_CHECKS = frozenset({"pii", "photo"})
 CHANNEL = {"facebook": "fb_post", "instagram": "ig_comment"}
 FAMILY_RULES = frozenset({"pii-family-named", "pii-family-children-named"})
 NAME_CATEGORIES = frozenset({"pii.person_name", "pii.child_name"})
-
-
-@dataclass(frozen=True)
-class Concern:
-    """One concern in the post: the strongest finding of its category, and every word it marked."""
-
-    category: str
-    severity: str
-    rule: str
-    description: str
-    words: tuple[str, ...]
-    family: bool  # a family, a couple or children named: never published (policy 002)
 
 
 @dataclass(frozen=True)
@@ -69,41 +58,18 @@ def check_post(
     )
     findings = [f for f in ruleset.evaluate(message) if top_of(f.category) in PAGE_CHECKS]
     descriptions = {rule.id: rule.description for rule in ruleset.rules}
-    concerns = _concerns(text, findings, descriptions)
+    # One line per concern (bot/cases/wording.py), every match marked: each is to take out.
+    found = tuple(concerns(findings, descriptions))
     spans = tuple(span for f in findings for span in _spans(f))
-    return PostCheck(concerns, spans, advice(concerns, allow_families=allow_families))
-
-
-def _concerns(
-    text: str, findings: list[RuleFinding], descriptions: dict[str, str]
-) -> tuple[Concern, ...]:
-    # One line per concern: several rules finding the same kind of detail are one concern.
-    by_category: dict[str, list[RuleFinding]] = {}
-    for finding in findings:
-        by_category.setdefault(finding.category, []).append(finding)
-    concerns = []
-    for category, found in by_category.items():
-        strongest = max(found, key=lambda f: (SEVERITY_RANK[f.severity], f.rule in FAMILY_RULES))
-        words = dict.fromkeys(text[s:e] for f in found for s, e in _spans(f))
-        concerns.append(
-            Concern(
-                category=category,
-                severity=strongest.severity,
-                rule=strongest.rule,
-                description=descriptions.get(strongest.rule, ""),
-                words=tuple(words),
-                family=any(f.rule in FAMILY_RULES for f in found),
-            )
-        )
-    concerns.sort(key=lambda c: -SEVERITY_RANK[c.severity])
-    return tuple(concerns)
+    return PostCheck(found, spans, advice(found, allow_families=allow_families))
 
 
 def advice(concerns: tuple[Concern, ...], *, allow_families: bool) -> tuple[str, ...]:
     """What to do before publishing, in the page policy's terms (never "check consent" for
     a family's names, which no permission makes publishable under policy 002)."""
     said: list[str] = []
-    if any(c.family or (c.category in NAME_CATEGORIES and c.severity != "low") for c in concerns):
+    family = any(e.rule in FAMILY_RULES for c in concerns for e in c.evidence)
+    if family or any(c.category in NAME_CATEGORIES and c.severity != "low" for c in concerns):
         said.append(
             "Take the names out before publishing. The families we support are never named on "
             "social media, even with their permission."

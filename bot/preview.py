@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.cases.wording import Concern, concerns
 from rules import Finding as RuleFinding
 from rules import Message, RuleSet
 from rules.actions import planned_replies
@@ -32,27 +33,6 @@ PAGE_CHECKS = frozenset({"pii", "photo"})
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """One rule's or learned check's part in a concern: the detail behind "why?"."""
-
-    rule: str
-    score: float
-    reason: str | None  # the learned stage's sentence, when it judged this
-    threshold: float | None
-
-
-@dataclass(frozen=True)
-class FoundConcern:
-    """One concern (a category): several rules finding the same thing are one line."""
-
-    category: str
-    severity: str
-    description: str  # the strongest rule's description, or what the learned check looks for
-    words: tuple[str, ...]
-    evidence: tuple[Evidence, ...]
-
-
-@dataclass(frozen=True)
 class Draft:
     kind: str  # "public", "private" (to a comment's author) or "dm"
     template: str
@@ -61,7 +41,7 @@ class Draft:
 
 @dataclass(frozen=True)
 class Preview:
-    concerns: tuple[FoundConcern, ...]
+    concerns: tuple[Concern, ...]
     spans: tuple[tuple[int, int], ...]
     drafts: tuple[Draft, ...]
     hide: bool
@@ -86,7 +66,8 @@ def try_message(
     findings = ruleset.evaluate(message)
     if own_post:
         findings = [f for f in findings if top_of(f.category) in PAGE_CHECKS]
-    concerns = _concerns(message.text, findings, descriptions)
+    # One line per concern, in the same words as the queue and the case page.
+    found = tuple(concerns(findings, descriptions))
     spans = tuple(s for f in findings for s in _spans(f))
     drafts: tuple[Draft, ...] = ()
     if not own_post:  # the page never answers itself
@@ -104,7 +85,7 @@ def try_message(
     tells_lead = any(top_of(f.category) in SAFEGUARDING_TOPS for f in findings)
     escalated = {"safeguarding_lead"} if tells_lead else set()
     return Preview(
-        concerns=concerns,
+        concerns=found,
         spans=spans,
         drafts=drafts,
         hide=any(f.actions.hide for f in findings) and kind != "dm" and not own_post,
@@ -113,32 +94,6 @@ def try_message(
         alerts=tuple(
             dict.fromkeys(r for f in findings for r in f.actions.alert if r not in escalated)
         ),
-    )
-
-
-def _concerns(
-    text: str, findings: list[RuleFinding], descriptions: dict[str, str]
-) -> tuple[FoundConcern, ...]:
-    by_category: dict[str, list[RuleFinding]] = {}
-    for finding in findings:  # already strongest first
-        by_category.setdefault(finding.category, []).append(finding)
-    return tuple(
-        FoundConcern(
-            category=category,
-            severity=found[0].severity,
-            description=next((descriptions[f.rule] for f in found if descriptions.get(f.rule)), ""),
-            words=tuple(dict.fromkeys(text[s:e] for f in found for s, e in _spans(f))),
-            evidence=tuple(
-                Evidence(
-                    rule=f.rule,
-                    score=f.score,
-                    reason=f.explanation.reason() if f.explanation else None,
-                    threshold=f.explanation.threshold if f.explanation else None,
-                )
-                for f in found
-            ),
-        )
-        for category, found in by_category.items()
     )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import requests
 
+from bot.cases.wording import phrase
 from bot.config.alerts import EMAIL, SMS, Alerts, EmailChannel, SmsChannel, WebhookChannel
 from bot.notify.render import Rendered
 
@@ -105,9 +106,10 @@ def send_email(
 
 
 def sms_text(message: Rendered) -> str:
-    """What fits a text: the subject (kind and case), the category, and the links. Nothing else."""
+    """What fits a text: the subject (kind and case), the concern in words, and the links."""
     category = message.payload.get("category")
-    parts = [message.subject + (f" ({category})" if category else "")]
+    words = phrase(category) if category else None
+    parts = [message.subject + (f" ({words})" if words and words not in message.subject else "")]
     if message.link:
         parts.append(f"Open: {message.link}")
     if message.ack_url:

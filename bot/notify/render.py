@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.cases.wording import SEVERITY_WORDS, phrase, phrases
 from bot.config import HavenConfig
 from bot.models.alerts import Alert
 from bot.notify.hours import local
@@ -46,7 +47,7 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
     when = _when(alert.created_at, config)
     case_link = f"{base}/cases/{alert.case_id}" if alert.case_id else None
     ref = f"case {alert.case_id}" if alert.case_id else "no case"
-    label = f"{alert.category or alert.kind} ({alert.severity})"
+    label = concern_label(alert)
     hours = " (out of office hours)" if alert.out_of_hours else ""
     if alert.kind == "escalation":
         if alert.level == 0:
@@ -57,14 +58,14 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
             first = (
                 f"Still not acknowledged: re-escalation {alert.level} of a safeguarding concern."
             )
-        lines = [first, "", f"Category: {label}", f"Raised: {when}{hours}"]
+        lines = [first, "", f"Concern: {label}", f"Raised: {when}{hours}"]
         if raised_by := alert.facts.get("raised_by"):
             lines.append(f"Escalated by: {raised_by}, on the dashboard")
         return _done(alert, subject, lines, case_link, ack_url, config)
     if alert.kind == "partner":
         subject = f"{org}: a safeguarding concern about someone connected with {alert.partner}"
         lines = [
-            f"A safeguarding concern ({label}) was raised on {when} about someone who is "
+            f"A safeguarding concern ({label.lower()}) was raised on {when} about someone who is "
             f"connected with {alert.partner}.",
             f"Our reference: {org} {ref}. Our safeguarding lead will contact you today so "
             "that you can follow up locally; a written summary follows today.",
@@ -74,7 +75,7 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
     if alert.kind == "partner_task":
         subject = f"Haven: tell {alert.partner} today, {ref}"
         lines = [
-            f"A safeguarding concern ({label}) on {ref} is about someone connected with "
+            f"A safeguarding concern ({label.lower()}) on {ref} is about someone connected with "
             f"{alert.partner}.",
             "Our procedure: their key contact is told the same day, and it is confirmed in "
             "writing. The case page has a draft to send and records who told them, when and how.",
@@ -122,11 +123,21 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
             f"Due: {when}",
         ]
         return _done(alert, subject, lines, case_link or f"{base}/", None, config)
-    subject = f"Haven: {label} alert, {ref}"
+    subject = f"Haven: {label}, {ref}"
     others = [c for c in alert.facts.get("categories", []) if c != alert.category]
-    lines = [f"Category: {label}", f"Raised: {when}{hours}"]
-    lines += [f"Also found: {', '.join(others)}"] if others else []
+    lines = [f"Concern: {label}", f"Raised: {when}{hours}"]
+    lines += [f"Also found: {'; '.join(phrases(others))}"] if others else []
     return _done(alert, subject, lines, case_link or f"{base}/", None, config)
+
+
+def concern_label(alert: Alert) -> str:
+    """The concern in words with its severity ("Possible suicide risk (urgent)"); never the code.
+
+    The machine-readable category stays in the webhook payload for whoever automates on it.
+    """
+    severity = SEVERITY_WORDS.get(alert.severity, alert.severity).lower()
+    what = phrase(alert.category) if alert.category else alert.kind.replace("_", " ")
+    return f"{what} ({severity})"
 
 
 def _partner_summary(alert: Alert, config: HavenConfig) -> Rendered:
@@ -145,7 +156,7 @@ def _partner_summary(alert: Alert, config: HavenConfig) -> Rendered:
             at = _when(datetime.fromisoformat(acknowledged), config)
             taken = f"taken on by our safeguarding lead at {at}"
         lines.append(
-            f"- {org} case {entry['case']}: {entry['category']}, raised {raised}; {taken}."
+            f"- {org} case {entry['case']}: {phrase(entry['category'])}, raised {raised}; {taken}."
         )
     lines += [
         "",
@@ -160,7 +171,7 @@ def _digest(alert: Alert, config: HavenConfig) -> Rendered:
     subject = f"Haven: weekly digest for {config.organisation.page_name}, {facts.get('week')}"
     lines = [f"The week to {_when(alert.created_at, config)}.", "", "Found, by category:"]
     by_category = facts.get("findings_by_category", {})
-    lines += [f"  {c}: {n}" for c, n in sorted(by_category.items())] or ["  nothing"]
+    lines += [f"  {phrase(c)}: {n}" for c, n in sorted(by_category.items())] or ["  nothing"]
     lines += ["", "Still open:"]
     lines += [f"  {t} cases: {n}" for t, n in sorted(facts.get("open_cases", {}).items())]
     lines += [f"  replies waiting for approval: {facts.get('drafts_waiting', 0)}"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from bot.cases import wording
 from bot.web import alerts, errors, inputs, meta_deletion
 from bot.web.auth import login, totp
 from bot.web.dashboard import (
@@ -74,3 +75,5 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     app.add_template_global(base.status_label, "status_label")
     app.add_template_global(base.case_status_label, "case_status_label")
     app.add_template_global(base.CONSENT_LABELS, "consent_labels")
+    app.add_template_global(wording.phrase, "concern_words")
+    app.add_template_global(wording.SEVERITY_WORDS, "severity_words")

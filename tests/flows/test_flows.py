@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.cases.consent import BOUNDARY_NOTE, OVERRIDE_REASON
+from bot.cases.wording import phrase
 from bot.db import session_scope
 from bot.directory.introductions import introduce, person_agreed, propose, supporter_agreed
 from bot.directory.matching import proposals_for_case
@@ -194,7 +195,8 @@ def test_2_personal_details_hidden_explained_and_alerted(
     [alert] = _alerts(stack, item)
     assert (alert.kind, alert.roles) == ("finding", ["moderator"])
     assert alert.category in {"pii.phone", "pii.school"}
-    [mail] = mails_to(smtp, "moderator", alert.category)
+    [mail] = mails_to(smtp, "moderator", phrase(alert.category))
+    assert alert.category not in _said(mail), "the words, not the code"
     assert "https://haven.example.org/" in mail.body
     assert_content_free(_said(mail), DETAILS, item.author_id, "07700", "St Mary", "Primary School")
 
@@ -275,7 +277,7 @@ def test_5_abuse_and_spam_hidden_or_queued_and_repeat_authors_tracked(
             ["moderator"],
             case.id,
         )
-    mails = mails_to(smtp, "moderator", f"abusive.harassment (high) alert, case {case.id}")
+    mails = mails_to(smtp, "moderator", f"Harassing someone (high), case {case.id}")
     for mail in mails:
         assert_content_free(_said(mail), *HARASSING, OFFENSIVE, author, "freak")
     # The person's page keeps their record together: three items and the case.
@@ -301,7 +303,7 @@ def test_6_complaint_taken_private_and_routed(
     # Routed to whoever handles complaints: the admins, with a link and no content.
     [alert] = _alerts(stack, item)
     assert (alert.category, alert.roles, alert.case_id) == ("complaint", ["admin"], case.id)
-    [mail] = mails_to(smtp, "admin", f"complaint (medium) alert, case {case.id}")
+    [mail] = mails_to(smtp, "admin", f"A complaint about us (medium), case {case.id}")
     assert f"https://haven.example.org/cases/{case.id}" in mail.body
     assert_content_free(_said(mail), COMPLAINT, item.author_id, "three weeks")
     # Taken to private: the private reply goes to the stand-in, once.

@@ -14,6 +14,7 @@ import pytest
 from bot.models import AuditEntry
 from bot.models.alerts import Alert, AlertDelivery
 from bot.notify.delivery import deliver, route_alerts
+from rules import CATEGORIES
 from tests.notify.conftest import (
     PII_TEXT,
     RISK_TEXT,
@@ -162,7 +163,8 @@ def test_a_dead_mail_server_blocks_nothing_and_fails_visibly_after_the_retries(
     # Visible on the dashboard: the lead sees which alert, an admin only that one failed.
     lead = stack.client_as(stack.user("lead", "safeguarding_lead"))
     page = lead.get("/alerts/").text
-    assert "failed for good" in page and "ConnectionRefusedError" in page and "risk.suicide" in page
+    assert "failed for good" in page and "ConnectionRefusedError" in page
+    assert "Possible suicide risk" in page
     admin = stack.client_as(stack.user("boss", "admin"))
     page = admin.get("/alerts/").text
     assert "failed for good" in page and "a safeguarding alert" in page
@@ -193,10 +195,10 @@ def test_a_moderator_alert_reaches_email_and_a_slack_webhook_without_content(
         assert (alert.kind, alert.category, alert.roles) == ("finding", "pii.phone", ["moderator"])
         assert sorted(stack.send_all()) == ["sent", "sent"]
         (mail,) = smtp.wait_for(1)
-        assert mail.rcpt_tos == ["mods@example.org"] and "pii.phone" in mail.subject
+        assert mail.rcpt_tos == ["mods@example.org"] and "Gives a phone number" in mail.subject
         assert_content_free(mail.everything)
         (post,) = slack.wait_for(1)
-        assert set(post.json) == {"text"} and "pii.phone" in post.json["text"]
+        assert set(post.json) == {"text"} and "Gives a phone number" in post.json["text"]
         # Personal details open no case: the link is to the queue, where the comment waits.
         assert alert.case_id is None
         assert "<https://haven.example.org/|Open in Haven>" in post.json["text"]
@@ -259,3 +261,19 @@ def test_a_follow_up_reminder_says_what_to_do_and_nothing_about_the_person() -> 
     assert rendered.subject == "Haven: a follow-up is due, case 42"
     assert "check in with the person on case 42" in rendered.text
     assert rendered.text.count(f"{config.alerts.dashboard_url}/cases/42") == 1
+
+
+@pytest.mark.parametrize("category", sorted(CATEGORIES))
+def test_an_alert_names_the_concern_in_words_never_the_code(category: str) -> None:
+    from bot.cases.wording import phrase
+    from bot.config import HavenConfig
+    from bot.notify.channels import sms_text
+    from bot.notify.render import render
+
+    alert = Alert(kind="finding", category=category, severity="high", case_id=7)
+    rendered = render(alert, HavenConfig())
+    said = f"{rendered.subject}\n{rendered.text}\n{sms_text(rendered)}"
+    assert phrase(category) in rendered.subject and "(high)" in rendered.subject
+    assert "." not in category or category not in said
+    # Those who automate on alerts still get the code, in the webhook payload.
+    assert rendered.payload["category"] == category

@@ -117,7 +117,7 @@ def test_where_turned_on_haven_tells_the_key_contact_then_confirms_in_writing(
         written = [m for m in smtp.mails if "written summary" in m.subject]
         assert len(written) == 1 and written[0].rcpt_tos == ["duty@partner.example.org"]
         body = written[0].body
-        assert f"case {told.case_id}: risk.suicide" in body and "taken on by our" in body
+        assert f"case {told.case_id}: Possible suicide risk" in body and "taken on by our" in body
         assert_content_free(written[0].everything)
     finally:
         stack.engine.dispose()
@@ -171,7 +171,7 @@ def test_the_weekly_digest_counts_without_content_once_a_week(
         assert alert.facts["escalations_late"] == 1  # nobody acknowledged within 10 minutes
         assert set(stack.send_all()) <= {"sent"}
         (mail,) = [m for m in smtp.mails if m.rcpt_tos == ["content-lead@example.org"]]
-        assert "weekly digest" in mail.subject and "risk.suicide: 1" in mail.body
+        assert "weekly digest" in mail.subject and "Possible suicide risk: 1" in mail.body
         assert "escalations not acknowledged in time: 1" in mail.body
         assert_content_free(mail.everything)
     finally:

@@ -65,7 +65,7 @@ def _assert_only_the_lead_knows(stack: AlertStack, alert: Alert, *, told: bool) 
         "cancelled"
     }, outcomes
     lead = stack.client_as(stack.user("lead", "safeguarding_lead"))
-    assert "pii.phone" in lead.get("/alerts/").text
+    assert "Gives a phone number" in lead.get("/alerts/").text
     assert lead.post(f"/alerts/{alert.id}/acknowledge").status_code == 302
 
 

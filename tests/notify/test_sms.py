@@ -85,7 +85,7 @@ def test_a_text_is_the_providers_form_with_basic_auth_and_no_content() -> None:
     settings = Alerts.model_validate(_sms_alerts()).sms
     message = Rendered(
         subject="URGENT Haven: safeguarding escalation, case 12",
-        lines=["Category: risk.suicide (critical)"],
+        lines=["Concern: Possible suicide risk (urgent)"],
         link="https://haven.example.org/cases/12",
         ack_url="https://haven.example.org/alerts/ack?t=abc",
         payload={"category": "risk.suicide"},
@@ -97,7 +97,7 @@ def test_a_text_is_the_providers_form_with_basic_auth_and_no_content() -> None:
     form = _form(call)
     assert (form["To"], form["From"]) == (LEAD_PHONE, "+447400123000")
     assert form["Body"] == (
-        "URGENT Haven: safeguarding escalation, case 12 (risk.suicide)\n"
+        "URGENT Haven: safeguarding escalation, case 12 (Possible suicide risk)\n"
         "Open: https://haven.example.org/cases/12\n"
         "Acknowledge: https://haven.example.org/alerts/ack?t=abc"
     )
@@ -144,7 +144,7 @@ def test_an_escalation_texts_the_lead_and_a_failed_text_is_retried(
                            environ=stack.environ) == "sent"  # fmt: skip
             body = _form(provider.calls[0])["Body"]
         assert body.startswith("URGENT Haven: safeguarding escalation, case ")
-        assert "risk.suicide" in body and "/alerts/ack?t=" in body
+        assert "Possible suicide risk" in body and "/alerts/ack?t=" in body
         assert_content_free(body, TOKEN)
         delivered = stack.rows(AuditEntry, AuditEntry.action == "alert.delivered")
         assert [e.detail["channel"] for e in delivered] == ["sms"]

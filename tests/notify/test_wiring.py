@@ -125,7 +125,7 @@ def test_the_inbox_keeps_the_safeguarding_wall(stack: AlertStack) -> None:
     stack.comment(PII_TEXT, comment="7002")
     moderator = stack.client_as(stack.user("mod", "moderator"))
     page = moderator.get("/alerts/").text
-    assert "pii.phone" in page and "risk.suicide" not in page
+    assert "Gives a phone number" in page and "suicide" not in page
     assert "1 safeguarding escalation open" in page
     assert re.search(r'aria-label="1 not yet acknowledged"', page)  # the nav link's count
     (pii_alert,) = stack.rows(Alert, Alert.kind == "finding")

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from bot.audit import record
 from bot.cases.access import is_safeguarding
 from bot.cases.offers import draft_refusal, is_spam_only
+from bot.cases.wording import SEVERITY_WORDS, Concern, concerns
 from bot.models import Case, Finding, Item, ReplyDraft
 from bot.models.dashboard import PersonMark
 from bot.web.dashboard.base import (
@@ -59,11 +60,16 @@ class Entry:
     findings: list[Finding] = field(default_factory=list)
     drafts: list[ReplyDraft] = field(default_factory=list)
     countdowns: list[Countdown] = field(default_factory=list)
+    concerns: list[Concern] = field(default_factory=list)
 
     @property
     def severity(self) -> str:
         ranked = sorted(self.findings, key=lambda f: SEVERITY_RANK.get(f.severity, 0))
         return ranked[-1].severity if ranked else "none"
+
+    @property
+    def severity_word(self) -> str:
+        return SEVERITY_WORDS.get(self.severity, self.severity)
 
     @property
     def spam_only(self) -> bool:
@@ -112,9 +118,11 @@ def load_entries(
         )
         if not hidden:
             item_findings = findings.get(item.id, [])
-            spans = [(f.span_start, f.span_end) for f in item_findings if f.span_start is not None]
-            entry.segments = highlight(item.text or "", spans)  # type: ignore[arg-type]
             entry.findings = sorted(item_findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
+            entry.concerns = concerns(item_findings)
+            # The strongest evidence of each concern, not every rule's every match.
+            spans = [c.span for c in entry.concerns if c.span is not None]
+            entry.segments = highlight(item.text or "", spans)
             entry.drafts = drafts.get(item.id, [])
             # Spam is not answered, so Meta's time limits on answering are beside the point.
             entry.countdowns = [] if entry.spam_only else countdowns(item, last_inbound, now)
