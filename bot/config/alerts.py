@@ -198,10 +198,11 @@ class OfficeHours(Section):
 
 
 class OutOfHours(Section):
-    """What Haven sends by itself while nobody is in (README, "Out of hours"); off unless set.
+    """What Haven sends by itself while nobody is in (docs/guide-lead.md, "Out of hours").
 
-    Each goes once per conversation per out-of-hours period, and only within Meta's rules (one
-    private reply per comment within 7 days; a message within 24 hours of the person's last).
+    Off unless set. Each goes once per conversation per out-of-hours period, and only within
+    Meta's rules (one private reply per comment within 7 days; a message within 24 hours of the
+    person's last).
     """
 
     # Risk: the crisis reply (crisis lines and when the team is back) goes at once, as a
@@ -255,7 +256,7 @@ class Delivery(Section):
 
 
 class Alerts(Section):
-    """Notification channels, routing, escalation and office hours (see the README)."""
+    """Notification channels, routing, escalation and office hours (see docs/guide-lead.md)."""
 
     # Links in alerts point here (the dashboard's public HTTPS address).
     dashboard_url: str = "http://127.0.0.1:5000"

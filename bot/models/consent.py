@@ -69,7 +69,7 @@ class CaseContact(SQLModel, table=True):
     messaging_id: str = Field(max_length=64)
     item_id: int | None = Field(default=None, foreign_key="items.id")
     action_id: int | None = Field(default=None, foreign_key="outbound_actions.id")
-    # In a dry run nothing reached Meta: the id is the commenter's own (see the README).
+    # In a dry run nothing reached Meta: the id is the commenter's own (docs/guide-staff.md).
     dry_run: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 

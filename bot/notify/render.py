@@ -91,8 +91,8 @@ def render(alert: Alert, config: HavenConfig, *, ack_url: str | None = None) -> 
         lines = [
             f"Meta refused the access token for page or account {alert.account_id} "
             f"(error {alert.facts.get('code')}) on {when}. Haven has paused sending on it.",
-            "Renew the token (see the README, 'Connecting a Facebook Page'), then resume "
-            f"sending with: haven resume-sending {alert.account_id}",
+            "Renew the token (see docs/guide-install.md, 'Connecting a Facebook Page'), then "
+            f"resume sending with: haven resume-sending {alert.account_id}",
         ]
         return _done(alert, subject, lines, f"{base}/alerts", None, config)
     if alert.kind == "reply_deadline":
