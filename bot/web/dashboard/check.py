@@ -39,7 +39,8 @@ def check() -> ResponseReturnValue:
     # Plain <select>s: WTForms' SelectField warns about its own choice format.
     page_id = request.form.get("page", "")
     page = pages.get(page_id) or next(iter(pages.values()), None)
-    platform = request.form.get("platform", page.platform if page else "facebook")
+    # A page's post is checked as that page's platform; without pages, as the form says.
+    platform = page.platform if page else request.form.get("platform", "facebook")
     platform = platform if platform in CHANNEL else "facebook"
     result = segments = None
     if form.validate_on_submit():

@@ -72,6 +72,16 @@ def test_advice_follows_the_pages_policy_on_families() -> None:
     assert advice((), allow_families=False) == ()
 
 
+def test_the_post_is_checked_for_the_page_chosen(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    accounts = app.extensions["haven"].settings.config.meta.accounts
+    instagram = next(a for a in accounts if a.platform == "instagram")
+    page = _check(as_role("moderator"), "Thank you to the Patel family", page=instagram.id)
+    assert f'<option value="{instagram.id}" selected>{instagram.name} (Instagram)' in page
+    assert "<mark>Patel family</mark>" in page
+
+
 def test_a_page_without_a_family_posts_setting_is_held_to_the_strictest_policy(
     app: Flask,
 ) -> None:
