@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from bot.audit import record
 from bot.cases.escalation import escalate_case
 from bot.cases.keys import open_key
+from bot.cases.offers import case_refusal
 from bot.cases.status import add_note as add_case_note
 from bot.cases.status import (
     allowed_transitions,
@@ -168,6 +169,10 @@ def open_case(item_id: int) -> ResponseReturnValue:
     with session_scope(engine()) as db:
         item = db.get(Item, item_id) or abort(404)
         case = check_case_access(db, item.case_id)
+        refusal = case_refusal(db, item) if case is None else None
+        if refusal is not None:
+            flash(refusal, "error")
+            return redirect(safe_target(request.form.get("back")))
         if case is None:
             case = _find_or_open(db, item, case_type, now)
             item.case_id = case.id
