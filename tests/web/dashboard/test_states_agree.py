@@ -107,3 +107,25 @@ def test_opening_a_case_by_hand_for_spam_is_refused_with_a_reason(
         assert db.exec(select(Case)).all() == []
         assert db.get(Item, item.id).case_id is None  # type: ignore[union-attr]
         assert db.exec(select(AuditEntry).where(AuditEntry.action == "case.opened")).all() == []
+
+
+def test_a_case_forms_message_is_shown_in_its_section_or_at_the_top_elsewhere(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    item = comment(app, app.test_client(), HELP)
+    case = case_of(app, item)
+    mod = as_role("moderator")
+    answer = mod.post(f"/cases/{case.id}/assignee", data={"assignee": ""})
+    assert answer.headers["Location"] == f"/cases/{case.id}#work"
+    page = mod.get(f"/cases/{case.id}").get_data(as_text=True)
+    work = page.split('id="work"')[1].split("</section>")[0]
+    assert '<p class="flash flash-info" role="status">Unassigned.</p>' in work
+    assert page.count("Unassigned.") == 1  # not also at the top
+    mod.post(f"/cases/{case.id}/consent", data={"state": "given", "reason": ""})
+    refused = mod.get(f"/cases/{case.id}").get_data(as_text=True)
+    consent = refused.split('id="consent"')[1].split("</section>")[0]
+    assert "flash-error" in consent and 'role="alert"' in consent
+    # Not followed to the case page: the next page shows it at the top instead of losing it.
+    mod.post(f"/cases/{case.id}/assignee", data={"assignee": ""})
+    queue = mod.get("/").get_data(as_text=True)
+    assert '<p class="flash flash-info" role="status">Unassigned.</p>' in queue
