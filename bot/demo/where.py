@@ -33,10 +33,11 @@ def record_where(demo_instance: Path, database_url: str, run_key: str | None) ->
     """Write where.json (and the run's key, if the demo made one); returns where.json's path."""
     demo_instance.mkdir(parents=True, exist_ok=True)
     key_file = None
+    # A key left by an earlier run is of no use now: this run's texts use another key.
+    (demo_instance / KEY_FILE).unlink(missing_ok=True)
     if run_key is not None:
         key_file = demo_instance / KEY_FILE
         # Created owner-only before the key is written, so it is never readable by others.
-        key_file.unlink(missing_ok=True)
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="ascii") as out:
             out.write(run_key)

@@ -148,3 +148,17 @@ def test_the_charitys_own_database_wins_over_the_demos_unless_asked(tmp_path: Pa
     assert "sam" not in in_demo.output and "(--demo)" in in_demo.output
     named = _run({**env, "DATABASE_URL": f"sqlite:///{own}"}, ["users", "list"])
     assert "sam\tmoderator" in named.output and "demo" not in named.output
+
+
+def test_the_demos_key_is_kept_owner_only_and_dropped_when_a_run_brings_its_own(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "instance" / "demo"
+    record_where(folder, "sqlite:///demo.sqlite", "a-key-made-for-this-run")
+    key_file = folder / "data-key"
+    assert key_file.read_text() == "a-key-made-for-this-run"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert json.loads((folder / "where.json").read_text())["data_keys_file"] == str(key_file)
+    record_where(folder, "sqlite:///demo.sqlite", None)  # run with the operator's own key
+    assert not key_file.exists()
+    assert json.loads((folder / "where.json").read_text())["data_keys_file"] is None
