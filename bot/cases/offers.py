@@ -18,6 +18,9 @@ from bot.models import Case, Finding, Item, ReplyDraft
 SPAM = "spam"
 CLOSED_CASE_REFUSAL = "This case is closed: its suggested replies can no longer be sent or changed."
 SPAM_REFUSAL = "This looks like spam: Haven does not answer it."
+SPAM_CASE_REFUSAL = (
+    "This looks like spam: no case is opened for it. Hide it or mark it reviewed instead."
+)
 
 
 def is_spam_only(categories: Iterable[str]) -> bool:
@@ -44,3 +47,11 @@ def refusal_for_draft(db: Session, draft: ReplyDraft) -> str | None:
         )
     ).all()
     return draft_refusal(case, categories)
+
+
+def case_refusal(db: Session, item: Item) -> str | None:
+    """Why no case may be opened by hand for this item, in a volunteer's words; None if one may."""
+    categories = db.exec(
+        select(Finding.category).where(Finding.item_id == item.id, Finding.superseded_at.is_(None))
+    ).all()
+    return SPAM_CASE_REFUSAL if is_spam_only(categories) else None

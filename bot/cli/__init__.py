@@ -11,7 +11,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.cli.common import CONFIG_OPTION, cli_engine, cli_settings
+from bot.cli.common import CONFIG_OPTION, DATABASE_OPTIONS, cli_engine, cli_settings
 from bot.cli.privacy import retention, subject
 from bot.cli.rules import classify, rules
 from bot.cli.security import audit, keys
@@ -41,6 +41,7 @@ def serve(config_path: str | None) -> None:
     from bot.cli.server import HavenServer
 
     settings = cli_settings(config_path, need_keys=True)
+    _warn_at_start(settings)
     click.echo(f"Haven on http://127.0.0.1:{settings.port}/  ({settings.summary()})")
     HavenServer(settings).run()
 
@@ -57,6 +58,7 @@ def worker(config_path: str | None, burst: bool) -> None:
     settings = cli_settings(config_path, need_keys=True)
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set; `haven serve` runs jobs in-process")
+    _warn_at_start(settings)
     context = install(build_context(settings))
     # Compile the rules and import the jobs once per process. rq's default Worker forks a
     # child per job, which threw both away after every item (about one item a second) and
@@ -76,6 +78,7 @@ def tick(config_path: str | None, once: bool) -> None:
     from bot.ticker import run_ticks, tick_once
 
     settings = cli_settings(config_path, need_keys=True)
+    _warn_at_start(settings)
     context = build_context(settings)
     if once:
         tick_once(context.enqueuer)
@@ -84,7 +87,7 @@ def tick(config_path: str | None, once: bool) -> None:
 
 
 @main.command("resume-sending")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @click.argument("account_id")
 def resume_sending(config_path: str | None, account_id: str) -> None:
     """Send again on a page paused after Meta refused its token (renew the token first)."""
@@ -125,19 +128,18 @@ def check_config(config_path: str | None) -> None:
         f"{settings.summary()}; {len(ruleset.rules)} rules; "
         f"semantic stage {semantic.reason}; {alerts.summary()}"
     )
-    warnings = settings.warnings()
-    if not alerts.has_contacts("safeguarding_lead"):
-        if _in_production(settings) and not alerts.accept_dashboard_only:
-            # At 11pm nobody is watching the dashboard: risk must reach a person.
-            raise click.ClickException(
-                f"{summary}\nalerts: in production the safeguarding lead must be reachable "
-                "beyond the dashboard: give alerts.roles.safeguarding_lead an email address, a "
-                "phone number (alerts.sms) or a webhook, or set alerts.accept_dashboard_only: true"
-            )
-        warnings.append(
-            "alerts: the safeguarding lead is reachable ONLY ON THE DASHBOARD: give "
-            "alerts.roles.safeguarding_lead an email address, a phone number or a webhook"
+    if (
+        not alerts.has_contacts("safeguarding_lead")
+        and _in_production(settings)
+        and not alerts.accept_dashboard_only
+    ):
+        # At 11pm nobody is watching the dashboard: risk must reach a person.
+        raise click.ClickException(
+            f"{summary}\nalerts: in production the safeguarding lead must be reachable "
+            "beyond the dashboard: give alerts.roles.safeguarding_lead an email address, a "
+            "phone number (alerts.sms) or a webhook, or set alerts.accept_dashboard_only: true"
         )
+    warnings = config_warnings(settings)
     # "ok" alone means nothing is missing; the warnings follow, one a line, and exit 0.
     count = len(warnings)
     status = f"ok with {count} warning{'s' if count > 1 else ''}" if warnings else "ok"
@@ -148,6 +150,23 @@ def check_config(config_path: str | None) -> None:
 
     for note in (*settings.config.notices, *rota_notes(alerts)):
         click.echo(f"note: {note}")
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """What check-config warns about: optional settings missing, a lead only on the dashboard."""
+    warnings = settings.warnings()
+    if not settings.config.alerts.has_contacts("safeguarding_lead"):
+        warnings.append(
+            "alerts: the safeguarding lead is reachable ONLY ON THE DASHBOARD: give "
+            "alerts.roles.safeguarding_lead an email address, a phone number or a webhook"
+        )
+    return warnings
+
+
+def _warn_at_start(settings: Settings) -> None:
+    """check-config's warnings, one a line on stderr, so a long-running process shows them too."""
+    for warning in config_warnings(settings):
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _out_of_hours_templates(alerts: Alerts) -> list[str]:
@@ -176,7 +195,7 @@ def init_db(config_path: str | None) -> None:
 
 
 @main.command()
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--limit", type=int, default=None, help="Only the newest N items.")
 def items(config_path: str | None, as_json: bool, limit: int | None) -> None:

@@ -8,7 +8,7 @@ import os
 import click
 from sqlmodel import Session
 
-from bot.cli.common import CONFIG_OPTION, cli_engine, cli_session, cli_settings
+from bot.cli.common import DATABASE_OPTIONS, cli_engine, cli_session, cli_settings
 from bot.db import session_scope
 from bot.privacy.retention import purge_expired
 from bot.privacy.retention_report import build_report
@@ -28,7 +28,7 @@ def subject() -> None:
 
 
 @subject.command("export")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @PLATFORM_OPTION
 @USER_OPTION
 @click.option(
@@ -53,7 +53,7 @@ def subject_export(
 
 
 @subject.command("erase")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @PLATFORM_OPTION
 @USER_OPTION
 @click.option("--yes", "confirmed", is_flag=True, help="Confirm: this cannot be undone.")
@@ -86,7 +86,7 @@ def retention() -> None:
 
 
 @retention.command("report")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def retention_report(config_path: str | None, as_json: bool) -> None:
     """What was purged, what is held and why, and what is due next."""
@@ -100,7 +100,7 @@ def retention_report(config_path: str | None, as_json: bool) -> None:
 
 
 @retention.command("purge")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 def retention_purge(config_path: str | None) -> None:
     """Remove every expired text now, batch after batch, as the tick would."""
     settings = cli_settings(config_path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from sqlmodel import Session
 
-from bot.cli.common import CONFIG_OPTION, cli_engine, cli_settings
+from bot.cli.common import DATABASE_OPTIONS, cli_engine, cli_settings
 from bot.crypto import ENV_NAME, DataKeyError, generate_key
 
 
@@ -24,7 +24,7 @@ def keys_generate() -> None:
 
 
 @keys.command("rotate")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True)
 def keys_rotate(config_path: str | None, batch_size: int) -> None:
     """Re-encrypt every stored text with the first key; safe to run again. Audited."""
@@ -52,7 +52,7 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 def audit_verify(config_path: str | None) -> None:
     """Walk the hash chain; exit 1 and name the first broken entry if it was tampered with."""
     from bot.audit.chain import verify

@@ -1,4 +1,4 @@
-"""`haven users`: dashboard accounts (add, new password, second-factor reset, role)."""
+"""`haven users`: dashboard accounts (add, list, new password, second-factor reset, role)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from bot.cli.common import CONFIG_OPTION, cli_engine, cli_session, cli_settings
+from bot.cli.common import DATABASE_OPTIONS, cli_engine, cli_session, cli_settings
 from bot.db import session_scope
 from bot.models import ROLES
 
@@ -34,7 +34,7 @@ def _show_made_password(password: str, from_stdin: bool) -> None:
 
 
 @users.command("add")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @PASSWORD_STDIN_OPTION
@@ -51,7 +51,7 @@ def users_add(config_path: str | None, name: str, role: str, password_stdin: boo
 
 
 @users.command("reset-password")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @click.argument("name")
 @PASSWORD_STDIN_OPTION
 def users_reset_password(config_path: str | None, name: str, password_stdin: bool) -> None:
@@ -70,7 +70,7 @@ def users_reset_password(config_path: str | None, name: str, password_stdin: boo
 
 
 @users.command("reset-totp")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @click.argument("name")
 def users_reset_totp(config_path: str | None, name: str) -> None:
     """Forget a user's second factor (a lost phone) and end their sessions; prints the one-time
@@ -95,7 +95,7 @@ def users_reset_totp(config_path: str | None, name: str) -> None:
 
 
 @users.command("set-role")
-@CONFIG_OPTION
+@DATABASE_OPTIONS
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 def users_set_role(config_path: str | None, name: str, role: str) -> None:
@@ -108,3 +108,25 @@ def users_set_role(config_path: str | None, name: str, role: str) -> None:
             raise click.ClickException(f"there is no user called {name!r}")
         set_role(session, user, role)
     click.echo(f"{name} is now {role}; their sessions have ended")
+
+
+@users.command("list")
+@DATABASE_OPTIONS
+def users_list(config_path: str | None) -> None:
+    """Every dashboard user: name, role, whether active, whether a second factor is set up."""
+    from sqlmodel import Session, select
+
+    from bot.models import User
+
+    engine = cli_engine(cli_settings(config_path))
+    try:
+        with Session(engine) as session:
+            rows = session.exec(select(User).order_by(User.username)).all()
+    finally:
+        engine.dispose()
+    for user in rows:
+        state = "active" if user.active else "inactive"
+        factor = "second factor set up" if user.totp_confirmed_at else "no second factor"
+        click.echo(f"{user.username}\t{user.role}\t{state}\t{factor}")
+    if not rows:
+        click.echo("no users yet: add one with `haven users add NAME --role ROLE`")

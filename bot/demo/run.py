@@ -32,6 +32,7 @@ from bot.crypto import generate_key
 from bot.db import make_engine, session_scope, upgrade
 from bot.demo.consent import play_consent_step, signed_poster
 from bot.demo.events import DEMO_IG_ID, DEMO_PAGE_ID, demo_deliveries
+from bot.demo.where import record_where
 from bot.models import Item, User
 from bot.models.directory import SupportResource
 from bot.web.auth.login import create_user, find_user, set_password
@@ -232,6 +233,9 @@ def run_demo(config_path: str | None) -> None:
         _start_afresh(settings)
     passwords = reset_demo_users(settings)
     seed_directory(make_engine(settings.database_url))
+    # Commands in another terminal (`haven items --json`) find this database through this.
+    run_key = None if _has_data_keys(os.environ) else settings.data_keys[0].get_secret_value()
+    record_where(Path(settings.instance_path), settings.database_url, run_key)
     keys = enrol_demo_second_factors(settings)
     threading.Thread(
         target=_load_and_announce, args=(settings, passwords, keys), name="haven-demo", daemon=True

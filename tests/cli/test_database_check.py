@@ -16,6 +16,7 @@ from tests.helpers import PAGE_ID, environ_for_tests, write_config
 DATABASE_COMMANDS = [
     ["items"],
     ["users", "add", "sam", "--role", "moderator"],
+    ["users", "list"],
     ["users", "reset-password", "sam"],
     ["users", "reset-totp", "sam"],
     ["users", "set-role", "sam", "--role", "admin"],
@@ -114,3 +115,15 @@ def test_a_database_that_cannot_be_opened_is_named_without_its_password(
     assert result.exit_code == 1 and len(result.output.splitlines()) == 1, result.output
     assert "cannot open the database at" in result.output and "***" in result.output
     assert "s3cret-pw" not in result.output and "haven_does_not_exist" in result.output
+
+
+@pytest.mark.parametrize(
+    "args", [["check-config"], ["keys", "generate"]], ids=lambda a: " ".join(a[:2])
+)
+def test_commands_that_need_no_database_create_none(tmp_path: Path, args: list[str]) -> None:
+    path = tmp_path / "not-yet" / "haven.sqlite"
+    result = _run(tmp_path, f"sqlite:///{path}", args)
+    # check-config may refuse the test accounts' alerts (exit 1); never for want of a database.
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "database" not in result.output.split("\n", 1)[-1] and "init-db" not in result.output
+    assert not path.parent.exists()

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from bot.audit import record
 from bot.cases.escalation import escalate_case
 from bot.cases.keys import open_key
+from bot.cases.offers import case_refusal
 from bot.cases.status import add_note as add_case_note
 from bot.cases.status import (
     allowed_transitions,
@@ -67,17 +68,17 @@ def change_status(case_id: int) -> ResponseReturnValue:
     outcome = (request.form.get("outcome") or "").strip() or None
     reason = _text("reason", required=True)
     if reason is None:
-        return back_to_case(case_id)
+        return back_to_case(case_id, "work")
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
         if target not in allowed_transitions(case):
             flash(
                 f"A {status_label(case.status)} case cannot become {status_label(target)}.", "error"
             )
-            return back_to_case(case_id)
+            return back_to_case(case_id, "work")
         if target == "closed" and outcome not in haven().settings.config.dashboard.case_outcomes:
             flash("Choose the outcome the case is closed with.", "error")
-            return back_to_case(case_id)
+            return back_to_case(case_id, "work")
         if target == "escalated":
             alert_id = _escalate(db, case, reason)
         else:
@@ -91,7 +92,7 @@ def change_status(case_id: int) -> ResponseReturnValue:
             flash(ESCALATED, "info")
             return redirect(url_for("dashboard.queue"))
     flash(f"Case #{case_id} is now {status_label(target)}.", "info")
-    return back_to_case(case_id)
+    return back_to_case(case_id, "work")
 
 
 def _escalate(db: Session, case: Case, reason: str) -> int | None:
@@ -123,17 +124,17 @@ def add_note(case_id: int) -> ResponseReturnValue:
     caseworker_only()
     text = _text("note", required=True)
     if text is None:
-        return back_to_case(case_id)
+        return back_to_case(case_id, "work")
     now = utcnow()
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
         if not haven().settings.config.cases.free_text_notes:
             # Minimal notes by default: initials, date, type of support (dashboard_consent.py).
             flash("Free-text notes are turned off; add a brief note instead.", "error")
-            return back_to_case(case_id)
+            return back_to_case(case_id, "work")
         add_case_note(db, case, text, now, actor_id=current_user.id)
     flash("Note added.", "info")
-    return back_to_case(case_id)
+    return back_to_case(case_id, "work")
 
 
 @bp.post("/cases/<int:case_id>/assignee")
@@ -148,10 +149,10 @@ def assign(case_id: int) -> ResponseReturnValue:
         user = db.get(User, number) if number is not None else None
         if raw and (user is None or not user.active or not may_hold(user, case)):
             flash("That person cannot be given this case.", "error")
-            return back_to_case(case_id)
+            return back_to_case(case_id, "work")
         assign_case(db, case, user.id if user else None, now, actor_id=current_user.id)
     flash(f"Assigned to {user.username}." if user else "Unassigned.", "info")
-    return back_to_case(case_id)
+    return back_to_case(case_id, "work")
 
 
 @bp.post("/items/<int:item_id>/case")
@@ -168,6 +169,10 @@ def open_case(item_id: int) -> ResponseReturnValue:
     with session_scope(engine()) as db:
         item = db.get(Item, item_id) or abort(404)
         case = check_case_access(db, item.case_id)
+        refusal = case_refusal(db, item) if case is None else None
+        if refusal is not None:
+            flash(refusal, "error")
+            return redirect(safe_target(request.form.get("back")))
         if case is None:
             case = _find_or_open(db, item, case_type, now)
             item.case_id = case.id

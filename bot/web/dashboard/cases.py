@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.cases.access import is_safeguarding
+from bot.cases.looks import record_looks
 from bot.cases.status import allowed_transitions, may_hold
 from bot.db import session_scope
 from bot.models import CASE_STATUSES, Case, Item, User, utcnow
@@ -114,9 +115,12 @@ def case_detail(case_id: int) -> ResponseReturnValue:
             abort(404)
         hidden = restricted(case)
         if is_safeguarding(case):
-            # Every look at a safeguarding case is itself on the record, allowed or not.
-            action = "case.view_refused" if hidden else "case.viewed"
-            record(db, actor(), action, "case", case.id, via="case page")
+            # Every look at a safeguarding case is itself on the record, and every refusal;
+            # a reload inside the same look adds nothing (bot/cases/looks.py).
+            if hidden:
+                record(db, actor(), "case.view_refused", "case", case.id, via="case page")
+            else:
+                record_looks(db, actor(), [case.id], "case page", utcnow())
         users = list(db.exec(select(User).where(User.active).order_by(User.username)).all())
         context = {
             "case": case,

@@ -94,7 +94,7 @@ def _open_case(db: Session, case_id: int) -> Case:
     case = check_case_access(db, case_id) or abort(404)
     if case.status == "closed":
         flash("The case is closed.", "error")
-        abort(back_to_case(case_id))  # nothing written yet: the session rolls back
+        abort(back_to_case(case_id, "consent"))  # nothing written yet: the session rolls back
     return case
 
 
@@ -107,7 +107,7 @@ def record_consent(case_id: int) -> ResponseReturnValue:
     reason = _field("reason", MAX_REASON)
     if state not in SETTABLE or reason is None:
         flash(f"Choose the consent and give a reason (up to {MAX_REASON} characters).", "error")
-        return back_to_case(case_id)
+        return back_to_case(case_id, "consent")
     now = utcnow()
     with session_scope(engine()) as db:
         case = _open_case(db, case_id)
@@ -116,7 +116,7 @@ def record_consent(case_id: int) -> ResponseReturnValue:
                     follow_up_days=haven().settings.config.cases.follow_up_days)  # fmt: skip
         mark_first_action(db, item_ids(db, case_id), now)
     flash(f"Consent recorded as {state}.", "info")
-    return back_to_case(case_id)
+    return back_to_case(case_id, "consent")
 
 
 @bp.post("/cases/<int:case_id>/follow-up")
@@ -131,11 +131,11 @@ def set_follow_up(case_id: int) -> ResponseReturnValue:
             end_follow_up(db, case_id, "ended by staff", now)
             record(db, actor(), "follow_up.ended_by_staff", "case", case_id)
             flash("No follow-up for this case.", "info")
-            return back_to_case(case_id)
+            return back_to_case(case_id, "consent")
         due = _due_from_form(now)
         if due is None:
             flash("Give a number of days (1 to 90) or a date in the next 90 days.", "error")
-            return back_to_case(case_id)
+            return back_to_case(case_id, "consent")
         reason = "snoozed" if follow_up_of(db, case_id) else "set by staff"
         schedule_follow_up(db, case, due_at=due, actor=actor(), reason=reason, now=now)
         if case.status == "follow_up_due":
@@ -144,7 +144,7 @@ def set_follow_up(case_id: int) -> ResponseReturnValue:
                          "awaiting_consent", f"Follow-up {reason}.", None, now,
                          actor_id=current_user.id)  # fmt: skip
     flash(f"Follow-up due {due:%d %b %Y}.", "info")
-    return back_to_case(case_id)
+    return back_to_case(case_id, "consent")
 
 
 def _due_from_form(now: datetime) -> datetime | None:
@@ -182,14 +182,14 @@ def close_case(case_id: int) -> ResponseReturnValue:
     reason = _field("reason", MAX_NOTE)
     if outcome not in haven().settings.config.dashboard.case_outcomes or reason is None:
         flash("Choose the outcome and give the reason for closing.", "error")
-        return back_to_case(case_id)
+        return back_to_case(case_id, "consent")
     now = utcnow()
     with session_scope(engine()) as db:
         case = _open_case(db, case_id)
         # apply_status also ends the follow-up and any introductions, whichever form closes.
         apply_status(db, case, "closed", reason, outcome, now, actor_id=current_user.id)
     flash(f"Case #{case_id} closed: {outcome}.", "info")
-    return back_to_case(case_id)
+    return back_to_case(case_id, "consent")
 
 
 @bp.post("/cases/<int:case_id>/case-notes")
@@ -219,7 +219,7 @@ def add_case_note(case_id: int) -> ResponseReturnValue:
             + ".",
             "error",
         )
-        return back_to_case(case_id)
+        return back_to_case(case_id, "consent")
     now = utcnow()
     with session_scope(engine()) as db:
         case = check_case_access(db, case_id) or abort(404)
@@ -233,7 +233,7 @@ def add_case_note(case_id: int) -> ResponseReturnValue:
                support_type=support, free_text=text is not None)  # fmt: skip
         mark_first_action(db, item_ids(db, case_id), now)
     flash("Note added.", "info")
-    return back_to_case(case_id)
+    return back_to_case(case_id, "consent")
 
 
 @bp.app_template_global("free_text_notes")

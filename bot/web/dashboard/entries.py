@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.audit import record
 from bot.cases.access import is_safeguarding
+from bot.cases.looks import record_looks
 from bot.cases.offers import draft_refusal, is_spam_only
 from bot.cases.wording import SEVERITY_WORDS, Concern, concerns
 from bot.models import Case, Finding, Item, ReplyDraft
@@ -129,9 +129,10 @@ def load_entries(
             if is_safeguarding(case):
                 shown_safeguarding.add(case.id)  # type: ignore[arg-type]
         entries.append(entry)
-    for case_id in sorted(shown_safeguarding) if via else ():
-        # Every look at a safeguarding case's content is on the record, wherever it is seen.
-        record(db, actor(), "case.viewed", "case", case_id, via=via)
+    if via:
+        # Every look at a safeguarding case's content is on the record, wherever it is seen;
+        # a reload inside the same look adds nothing (bot/cases/looks.py).
+        record_looks(db, actor(), shown_safeguarding, via, now)
     return entries
 
 

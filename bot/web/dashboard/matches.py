@@ -130,7 +130,7 @@ def _step(case_id: int, take: Callable[[Session], str]) -> ResponseReturnValue:
         flash(str(refused), "error")
     else:
         flash(message, "info")
-    return back_to_case(case_id, anchor="matches-title")
+    return back_to_case(case_id, "matches")
 
 
 def _case_of_introduction(intro_id: int) -> int:

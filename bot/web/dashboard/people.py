@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from bot.audit import record
 from bot.cases.access import cases_seen_by, items_seen_by, person_seen_by
+from bot.cases.people import MIN_QUERY, SCAN_LIMIT, search_people
 from bot.db import session_scope
 from bot.models import Case, Item, User, utcnow
 from bot.models.dashboard import PersonMark
@@ -33,13 +34,16 @@ bp = Blueprint("people", __name__)
 
 PLATFORMS = ("facebook", "instagram")
 MAX_REASON = 500
+MAX_QUERY = 100
 
 
 @bp.get("/people")
 @login_required
 def marked() -> ResponseReturnValue:
-    """Everyone currently marked as removed from the community."""
+    """Search for a person by name or handle; everyone marked as removed from the community."""
+    query = (request.args.get("q") or "").strip()[:MAX_QUERY]
     with Session(engine()) as db:
+        found = search_people(db, role(), query) if query else None
         marks = db.exec(
             select(PersonMark)
             .where(
@@ -57,7 +61,18 @@ def marked() -> ResponseReturnValue:
         )
         users = {u.id: u.username for u in db.exec(select(User)).all()}
     rows = [(m, display_author(names.get(m.author_id)), users.get(m.removed_by, "")) for m in marks]
-    return render_template("dashboard/people.html", rows=rows)
+    page = pager(len(found.people)) if found else None
+    shown = found.people[page.offset : page.offset + page.size] if found and page else []
+    return render_template(
+        "dashboard/people.html",
+        rows=rows,
+        query=query,
+        found=found,
+        page=page,
+        results=[(p, display_author(p.name)) for p in shown],
+        min_query=MIN_QUERY,
+        scan_limit=SCAN_LIMIT,
+    )  # fmt: skip
 
 
 @bp.get("/people/<any(facebook, instagram):platform>/<author_id>")

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlmodel import Session, select
@@ -28,6 +28,7 @@ from bot.db import session_scope
 from bot.models import AuditEntry, Case, User, utcnow
 from bot.models.record import PartnerTask, RecordEntry
 from bot.web.dashboard.base import CHANNEL_LABELS, actor, engine, haven, local_time
+from bot.web.dashboard.case_forms import back_to_case
 from bot.web.dashboard.cases import case_detail
 
 bp = Blueprint("record", __name__)
@@ -161,7 +162,9 @@ def _keeper(case_id: int) -> None:
 
 
 def _back(case_id: int, anchor: str = "record-title") -> ResponseReturnValue:
-    return redirect(url_for("dashboard.case_detail", case_id=case_id, _anchor=anchor))
+    # Opening support is a step of the matches section; everything else is the record's.
+    section = "matches" if anchor == "matches-title" else "record"
+    return back_to_case(case_id, section, anchor=anchor)
 
 
 def _refused(case_id: int, refused: Refused) -> ResponseReturnValue:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import Flask
@@ -77,3 +78,48 @@ def test_others_cannot_learn_from_a_person_page_that_they_have_a_safeguarding_ca
     only_risk = "6000000000000999"
     comment(app, feeder, RISK, author=only_risk)
     assert as_role("admin").get(f"/people/facebook/{only_risk}").status_code == 404
+
+
+def _people_found(page: str) -> list[str]:
+    """The person pages linked from the search results, in order."""
+    found = page.split('id="find"')[1].split("Removed from the community")[0]
+    return re.findall(r'href="/people/facebook/(\d+)"', found)
+
+
+def test_people_are_found_by_part_of_their_name_in_any_case_and_only_where_the_role_may_see(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    feeder = app.test_client()
+    comment(app, feeder, HELP, author=PERSON, name="Sam Ellis")
+    comment(app, feeder, RISK, author="6000000000000777", name="Riley Ellison", age_seconds=300)
+    mod = as_role("moderator")
+    page = mod.get("/people?q=ELL").get_data(as_text=True)
+    assert _people_found(page) == [PERSON]
+    assert "Sam E." in page and "Ellis" not in page.replace('value="ELL"', "")
+    assert _people_found(mod.get("/people?q=riley").get_data(as_text=True)) == []
+    assert "Nobody whose name or handle contains" in mod.get("/people?q=riley").get_data(
+        as_text=True
+    )
+    lead = as_role("safeguarding_lead").get("/people?q=ell").get_data(as_text=True)
+    assert _people_found(lead) == ["6000000000000777", PERSON]  # the newest first
+    assert "Type at least 2 letters" in mod.get("/people?q=s").get_data(as_text=True)
+
+
+def test_people_found_come_a_page_at_a_time(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    feeder = app.test_client()
+    authors = [f"60000000000008{n:02d}" for n in range(5)]
+    for n, author in enumerate(authors):
+        comment(app, feeder, HELP, author=author, name=f"Alex Morgan{n}", age_seconds=900 - n)
+    settings = app.extensions["haven"].settings
+    config = settings.config.model_copy(
+        update={"dashboard": settings.config.dashboard.model_copy(update={"page_size": 2})}
+    )
+    app.extensions["haven"].settings = settings.model_copy(update={"config": config})
+    mod = as_role("moderator")
+    first = mod.get("/people?q=morgan").get_data(as_text=True)
+    assert "Page 1 of 3 (5)" in first and "q=morgan" in first
+    pages = [first] + [mod.get(f"/people?q=morgan&page={n}").get_data(as_text=True) for n in (2, 3)]
+    shown = [author for page in pages for author in _people_found(page)]
+    assert shown == list(reversed(authors))
