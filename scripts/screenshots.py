@@ -76,6 +76,16 @@ def sign_in(browser: Browser, demo: dict[str, str], user: str, width: int) -> Pa
     return page
 
 
+def check_a_post(page: Page, url: str) -> None:
+    """A made-up draft post with a child's name, school and a phone number, checked."""
+    page.goto(f"{url}/check")
+    page.get_by_label("Draft post").fill(
+        "Lovely to see Jake at Oakfield Primary on sports day! Call Sue on 07700 900123."
+    )
+    page.get_by_role("button", name="Check").click()
+    page.wait_for_selector(".check-result")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -86,17 +96,30 @@ def main() -> None:
         try:
             with chromium() as browser:
                 lead = sign_in(browser, demo, "lead", 1280)
-                shots = {"queue-lead": "/", "cases": "/cases", "case-safeguarding": "/cases/2",
-                         "check-a-post": "/check", "response-times": "/response-times",
-                         "directory": "/directory"}  # fmt: skip
+                # The demo's first case is Jo's support request, its second the safeguarding one.
+                shots = {
+                    "queue-lead": "/",
+                    "cases": "/cases",
+                    "case-support": "/cases/1",
+                    "case-safeguarding": "/cases/2",
+                    "alerts": "/alerts/",
+                    "response-times": "/response-times",
+                    "directory": "/directory",
+                }
                 for name, path in shots.items():
                     lead.goto(f"{demo['url']}{path}")
                     lead.screenshot(path=str(args.out / f"{name}.png"))
+                check_a_post(lead, demo["url"])
+                lead.screenshot(path=str(args.out / "check-a-post.png"))
+                # A phone's width: concerns wrap, tables stack (tests/browser/test_page_walk.py).
+                lead.set_viewport_size({"width": 360, "height": 800})
+                lead.goto(f"{demo['url']}/alerts/")
+                lead.screenshot(path=str(args.out / "alerts-phone.png"))
                 admin = sign_in(browser, demo, "admin", 1280)
                 admin.goto(f"{demo['url']}/privacy")  # data protection is for admins only
                 admin.screenshot(path=str(args.out / "data-protection.png"))
                 # The same session on a phone: a second sign-in would reuse the TOTP code.
-                admin.set_viewport_size({"width": 390, "height": 900})
+                admin.set_viewport_size({"width": 360, "height": 900})
                 admin.goto(f"{demo['url']}/")
                 admin.screenshot(path=str(args.out / "queue-admin-phone.png"))
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot.cases.wording import phrases
 from bot.directory.vocabulary import TOPICS, topic_label
 from bot.models.directory import Introduction
 from rules import TAXONOMY, Message, RuleSet
@@ -54,11 +55,13 @@ def validate_shares(shares: dict[str, str], ruleset: RuleSet | None = None) -> l
         for key in ("name", "area", "availability"):
             if shares.get(key):
                 found = ruleset.evaluate(Message(text=shares[key], channel="fb_dm"))
-                personal = sorted({f.category for f in found if f.category in IDENTIFYING})
+                personal = [f.category for f in found if f.category in IDENTIFYING]
                 if personal:
+                    # In words ("it gives a postcode"), never the codes the rules use.
+                    said = "; ".join(phrases(personal)).lower()
                     errors.append(
-                        f"The {SHARE_LABELS[key]} looks like personal details "
-                        f"({', '.join(personal)}): share something more general."
+                        f"The {SHARE_LABELS[key]} looks like personal details ({said}): "
+                        "share something more general."
                     )
     return errors
 

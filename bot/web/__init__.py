@@ -76,4 +76,5 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     app.add_template_global(base.case_status_label, "case_status_label")
     app.add_template_global(base.CONSENT_LABELS, "consent_labels")
     app.add_template_global(wording.phrase, "concern_words")
+    app.add_template_global(wording.phrases, "concern_phrases")
     app.add_template_global(wording.SEVERITY_WORDS, "severity_words")

@@ -140,7 +140,8 @@ def test_the_safeguarding_lead_sees_the_risk_first(lead) -> None:  # type: ignor
     page = lead
     page.get_by_role("link", name="Queue").click()
     first = page.locator("article.item").first
-    assert "risk." in first.inner_text()
+    assert "Possible suicide risk" in first.locator(".concerns").inner_text()
+    assert "risk." not in first.inner_text(), "the code stays behind why?"
     assert "better off without me" in page.content()
     page.get_by_role("link", name="Cases").click()
     assert page.locator("table.cases tbody tr").count() >= 4

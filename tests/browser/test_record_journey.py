@@ -88,7 +88,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     # The alert: a category and a case number, never the words; the lead follows it.
     page.get_by_role("link", name=re.compile("^Alerts")).click()
     task_alert = page.locator("tr", has_text="partner task")
-    assert "risk.suicide" in task_alert.inner_text() and WORDS[:20] not in page.content()
+    assert "Possible suicide risk" in task_alert.inner_text() and WORDS[:20] not in page.content()
     task_alert.get_by_role("link", name=f"#{case_id}").click()
     page.wait_for_url(f"{url}/cases/{case_id}")
 

@@ -131,3 +131,9 @@ def test_phrases_for_a_list_of_categories_say_each_concern_once() -> None:
         "Possible suicide risk",
         "Gives a postcode",
     ]
+
+
+def test_the_staff_guide_explains_every_phrase() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "reading-findings.md").read_text()
+    missing = [words for words in PHRASES.values() if f"| {words} |" not in guide]
+    assert not missing, f"docs/reading-findings.md has no row for {missing}"

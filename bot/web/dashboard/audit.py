@@ -18,15 +18,22 @@ from flask_login import current_user, login_required
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bot.audit.sentences import sentence
 from bot.cases.access import audit_entries_seen_by
 from bot.models import AuditEntry, User
 from bot.web.auth.login import AUDITORS
-from bot.web.dashboard.base import can_see_safeguarding, engine, haven, pager, role
+from bot.web.dashboard.base import can_see_safeguarding, engine, haven, local_time, pager, role
 
 bp = Blueprint("audit", __name__)
 
 SUBJECT_TYPES = ("case", "item", "draft", "action", "user", "person_mark", "account")
 WITHHELD = "(withheld: safeguarding)"
+# Who did it, when the actor is not a user.
+ACTORS = {
+    "system": "Haven",
+    "cli": "Someone at the command line",
+    "anonymous": "Someone not signed in",
+}
 
 
 def _day(raw: str | None) -> date | None:
@@ -46,6 +53,19 @@ def _shown(detail: dict[str, Any] | None, sees: bool) -> str:
     if not sees and "risk." in text:
         return WITHHELD
     return "" if text == "{}" else text
+
+
+def _entry(row: AuditEntry, names: dict[str, str], sees: bool) -> tuple[AuditEntry, str, str, str]:
+    """The row, who, what they did in words, and the raw detail for the disclosure."""
+    who = names.get(row.actor) or ACTORS.get(row.actor, row.actor)
+    detail = _shown(row.detail, sees)
+    # A withheld detail gives the sentence none of its facts either (they could name a risk).
+    facts = {} if detail == WITHHELD else row.detail
+
+    def day(at: datetime) -> str:
+        return local_time(at, "%a %-d %b")
+
+    return row, who, sentence(row.action, facts, day), detail
 
 
 @bp.get("/audit")
@@ -83,7 +103,7 @@ def audit() -> ResponseReturnValue:
         ).all()
     names = {f"user:{u.id}": u.username for u in users}
     sees = can_see_safeguarding()
-    entries = [(row, names.get(row.actor, row.actor), _shown(row.detail, sees)) for row in rows]
+    entries = [_entry(row, names, sees) for row in rows]
     return render_template(
         "dashboard/audit.html",
         entries=entries,

@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
+from bot.audit.sentences import sentence
 from bot.models import AuditEntry, Case, OutboundAction, ReplyDraft, User
 from bot.models.consent import CaseContact
 from bot.models.dashboard import CaseEvent
 from bot.untrusted import ascii_int
-from bot.web.dashboard.base import status_label
+from bot.web.dashboard.base import local_time, status_label
 from bot.web.dashboard.entries import Entry
 
 DRAFT_LABELS = {"public": "a public reply", "private": "a private reply", "dm": "a message",
@@ -103,7 +104,7 @@ def build(db: Session, case: Case, entries: Sequence[Entry]) -> tuple[list[Event
     for entry in entries:
         events.append(Event(entry.item.created_at, authors(entry), "wrote", "arrival", entry=entry))
         if entry.findings:
-            found = ", ".join(sorted({f.category for f in entry.findings}))
+            found = "; ".join(c.phrase for c in entry.concerns).lower()
             first = min(f.created_at for f in entry.findings)
             events.append(Event(first, "Haven", f"Found {found}", "finding"))
         for draft in entry.drafts:
@@ -126,13 +127,23 @@ def build(db: Session, case: Case, entries: Sequence[Entry]) -> tuple[list[Event
             via = str((row.detail or {}).get("via", "case page"))
             views.append(View(row.at, who(row.actor), row.action == "case.view_refused", via))
         elif row.action not in UNTOLD and not row.action.startswith("action."):
-            label = AUDIT_LABELS.get(row.action, row.action.replace(".", ": ").replace("_", " "))
+            label = AUDIT_LABELS.get(row.action) or _capitalised(
+                sentence(row.action, row.detail, _day)
+            )
             if row.action == "draft.approved" and (row.detail or {}).get("edited"):
                 label += " (edited first)"
             kind = "decision" if row.action.startswith("draft.") else "system"
             events.append(Event(row.at, who(row.actor), label, kind))
     events.sort(key=lambda e: e.at)
     return events, views
+
+
+def _day(at: datetime) -> str:
+    return local_time(at, "%a %-d %b")
+
+
+def _capitalised(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 
 def _authors(db: Session, case: Case, entries: Sequence[Entry]) -> Callable[[Entry], str]:

@@ -19,6 +19,7 @@ from flask_login import login_required
 from sqlmodel import Session, select
 
 from bot.cases.access import cases_seen_by
+from bot.cases.wording import TOP_PHRASES, phrase
 from bot.models import Case, Finding, Item, utcnow
 from bot.web.dashboard.base import CHANNEL_LABELS, engine, haven, role
 from bot.web.dashboard.worktime import working_hours_between
@@ -28,7 +29,8 @@ bp = Blueprint("times", __name__)
 
 PERIODS = (7, 30, 90, 365)
 LATE_LIST_LIMIT = 100
-TOP_LABELS = {"risk": "risk (safeguarding)"}
+# The families of concern in words (bot/cases/wording.py), as the rows of the table.
+TOP_LABELS = TOP_PHRASES
 
 
 @dataclass
@@ -132,7 +134,7 @@ def group(measured: list[Measured]) -> tuple[list[Row], list[Row]]:
     channels: dict[str, Row] = {}
     for m in measured:
         for top in sorted(m.tops):
-            tops.setdefault(top, Row(TOP_LABELS.get(top, top.replace("_", " ")))).measured.append(m)
+            tops.setdefault(top, Row(TOP_LABELS.get(top, phrase(top)))).measured.append(m)
         channels.setdefault(m.channel, Row(m.channel_label)).measured.append(m)
     return sorted(tops.values(), key=lambda r: r.label), sorted(
         channels.values(), key=lambda r: r.label
@@ -152,7 +154,7 @@ def response_times() -> ResponseReturnValue:
     totals = Row("All flagged items", measured)
     config = haven().settings.config.dashboard
     per_top_targets = {
-        TOP_LABELS.get(top, top.replace("_", " ")): hours
+        TOP_LABELS.get(top, phrase(top)): hours
         for top, hours in config.response_target_hours_by_category.items()
     }
     return render_template(

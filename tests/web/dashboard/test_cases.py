@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from bot.cases.follow_up import schedule_follow_up
 from bot.cases.keys import open_key
 from bot.models import AuditEntry, Case, Item, ReplyDraft, User
 from bot.models.dashboard import CaseEvent
@@ -79,7 +81,7 @@ def test_the_detail_page_reads_as_a_chronology_with_who_and_when(
     steps = [
         "Facebook comment",  # the item, with its text
         "been so hard lately",
-        "Found help_request",
+        "Found asking for",
         "Suggested a private reply",
         "Approved a suggested reply (edited first)",
         "Private reply: asked Meta",
@@ -94,6 +96,21 @@ def test_the_detail_page_reads_as_a_chronology_with_who_and_when(
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
     assert re.search(r'<span class="who">admin</span> <span class="what">Status: awaiting', page)
     assert "Consent</dt><dd>asked, no answer yet" in page  # the private reply asked
+
+
+def test_the_chronology_says_when_a_follow_up_is_planned_in_words(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    case = case_of(app, comment(app, app.test_client(), HELP))
+    with Session(app.extensions["haven"].engine) as db:
+        row = db.get(Case, case.id)
+        due = datetime(2026, 12, 9, 10, 0, tzinfo=UTC)
+        schedule_follow_up(db, row, due_at=due, actor="system", reason="consent given", now=due)
+        db.commit()
+    page = as_role("admin").get(f"/cases/{case.id}").get_data(as_text=True)
+    # The timeline speaks in sentences, with the date a volunteer plans by; no raw keys.
+    assert "Planned a follow-up for Wed 9 Dec" in page
+    assert "follow up: scheduled" not in page
 
 
 def test_status_changes_need_a_reason_an_allowed_step_and_an_outcome_to_close(

@@ -69,11 +69,15 @@ def test_the_audit_log_filters_and_keeps_safeguarding_entries_from_admins(
     admin = as_role("admin")
     page = admin.get("/audit?actor=system&action=item.").get_data(as_text=True)
     assert "item.processed" in page and "case.opened" not in page
+    # In sentences, the raw key and its detail only inside the closed "details".
+    assert "Haven checked a message: asking for" in page
+    assert page.index("<code>item.processed</code>") > page.index("<summary>details</summary>")
     # Nothing about the safeguarding case, not even that its item was processed.
     assert f"item {helped.id}<" in page and f"item {risky.id}<" not in page
     assert "risk." not in page
     lead = as_role("safeguarding_lead").get("/audit?action=item.").get_data(as_text=True)
     assert "risk." in lead and f"item {risky.id}<" in lead
+    assert "Haven checked a message: possible suicide risk" in lead
     cases = admin.get(f"/audit?subject_type=case&subject_id={helped.case_id}")
     assert "case.opened" in cases.get_data(as_text=True)
     walled = admin.get(f"/audit?subject_type=case&subject_id={risky.case_id}")

@@ -81,11 +81,12 @@ def test_the_page_reports_by_category_and_channel_and_lists_late_items(
         arrived = db.get(Item, waiting.id).received_at  # type: ignore[union-attr]
     _arrived(app, waiting, arrived - timedelta(days=7))
     page = as_role("moderator").get("/response-times?days=365").get_data(as_text=True)
-    assert "Target: 4 working hours; risk (safeguarding): 1 h." in page
+    assert "Target: 4 working hours; A safeguarding concern: 1 h." in page
     totals = '<td>3</td><td>2</td><td>4.5 h</td><td>1</td><td>1</td><td class="late">1</td>'
     assert f'<th scope="row">All flagged items</th>{totals}' in page
     assert '<th scope="row">Messenger</th><td>1</td><td>0</td><td>—</td>' in page
-    assert '<th scope="row">help request</th>' in page and '<th scope="row">pii</th>' in page
+    assert '<th scope="row">Asking for help</th>' in page
+    assert '<th scope="row">Personal details in public</th>' in page
     assert "Waiting past the target now (1)" in page
-    assert re.search(r'late">40.0 h</span> \(target 4 h\) ·\s+Messenger ·\s+help_request', page)
+    assert re.search(r'late">40.0 h</span> \(target 4 h\) ·\s+Messenger ·\s+Asking for', page)
     assert as_role("moderator").get("/response-times?days=5000").status_code == 200
