@@ -21,6 +21,7 @@ import pstats
 import secrets
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"))
+    parser.add_argument(
+        "--no-explain-words", action="store_true", help="rules.semantic.explain_words: false"
+    )
+    parser.add_argument("--statements", action="store_true", help="count SQL by its first words")
     args = parser.parse_args(argv)
     if problem := stacks.postgres_problem():
         print(f"skipped: {problem}")
@@ -60,10 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(f"postgresql://postgres@127.0.0.1:5432/{database}")
     try:
         upgrade(engine)
-        settings = load_settings(stacks.ROOT / "config.yaml", {}, overrides={
+        overrides: dict = {  # type: ignore[type-arg]
             "meta": {"accounts": [{"id": stacks.PAGE_ID, "name": "Bench page",
                                    "platform": "facebook", "token_env": "BENCH_TOKEN"}]},
-        })  # fmt: skip
+        }  # fmt: skip
+        if args.no_explain_words:
+            overrides["rules"] = {"semantic": {"explain_words": False}}
+        settings = load_settings(stacks.ROOT / "config.yaml", {}, overrides=overrides)
         config = settings.config
         ruleset = detection_ruleset(config.rules)
         ids: list[int] = []
@@ -76,12 +84,12 @@ def main(argv: list[str] | None = None) -> int:
             ids += stored.new_item_ids
         ruleset.evaluate_many  # noqa: B018 (built; the model is loaded on first use below)
         process_batch(engine, ruleset, config, claim_batch(engine, ids.pop(0), 1))  # warm-up
-        statements = [0]
-        event.listen(
-            engine,
-            "before_cursor_execute",
-            lambda *a, **k: statements.__setitem__(0, statements[0] + 1),
-        )
+        statements: Counter[str] = Counter()
+
+        def count(_conn, _cursor, sql: str, *_args) -> None:  # type: ignore[no-untyped-def]
+            statements[" ".join(sql.split()[:4])[:70]] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
         profile = cProfile.Profile()
         cpu0, wall0 = time.process_time(), time.perf_counter()
         profile.enable()
@@ -95,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         n = len(ids)
         print(f"batch size {args.batch_size}: {n} items, CPU {1000 * cpu / n:.1f} ms/item, "
-              f"wall {1000 * wall / n:.1f} ms/item, {statements[0] / n:.1f} SQL statements/item, "
+              f"wall {1000 * wall / n:.1f} ms/item, "
+              f"{statements.total() / n:.1f} SQL statements/item, "
               f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+        if args.statements:
+            for sql, times in statements.most_common(30):
+                print(f"{times / n:6.2f}/item  {sql}")
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())

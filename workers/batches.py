@@ -84,10 +84,13 @@ def handle_batch(
     Items are handled in id order, each seeing what the ones before it wrote (two messages of
     one conversation meet on one case, an edit finds its original), as one by one would.
     """
-    items = list(session.exec(select(Item).where(Item.id.in_(item_ids)).order_by(Item.id)).all())
-    if len(items) != len(set(item_ids)):
-        raise LookupError(f"items {sorted(set(item_ids) - {i.id for i in items})} do not exist")
-    _lock_all_versions(session, items)
+    wanted = select(Item).where(Item.id.in_(item_ids)).order_by(Item.id)  # type: ignore[union-attr]
+    found = session.exec(wanted).all()
+    if len(found) != len(set(item_ids)):
+        raise LookupError(f"items {sorted(set(item_ids) - {i.id for i in found})} do not exist")
+    _lock_all_versions(session, found)
+    # Read again under the locks, as the versions that held them left them.
+    items = list(session.exec(wanted.execution_options(populate_existing=True)).all())
     judged_items = [item for item in items if needs_judging(item)]
     # One detector call for the whole batch: the embedding model runs once over every text.
     found = evaluate_many(ruleset, [message_of(item) for item in judged_items])
@@ -100,6 +103,7 @@ def handle_batch(
             page_name=page_name,
             config=config,
             judged=judged.get(item.id),
+            versions_locked=True,
         )
         for item in items
     }

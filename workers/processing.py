@@ -65,16 +65,19 @@ def handle_item(
     page_name: str,
     config: HavenConfig | None = None,
     judged: list[RuleFinding] | None = None,
+    versions_locked: bool = False,
 ) -> list[str]:
     """Judge a claimed item and record the outcome; returns the categories found.
 
     `config` routes alerts and sets office hours (defaults when None). `judged` is what the
-    rules already found in the item's message when a batch judged many at once (batches.py).
+    rules already found in the item's message when a batch judged many at once (batches.py),
+    which also locked every version first (`versions_locked`).
     """
     item = session.get(Item, item_id)
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
-    lock_versions(session, item)
+    if not versions_locked:
+        lock_versions(session, item)
     if not item.known_account or item.standby:
         # Unknown pages are kept for an admin to look at, never acted on; standby threads
         # belong to another app or a person in the Page inbox.
