@@ -88,6 +88,8 @@ def one_run(batch: int, workers: int, args: argparse.Namespace, tag: str) -> dic
             config_path = Path(stack.env["HAVEN_CONFIG"])
             config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
             config["queue"]["batch_size"] = batch
+            if args.no_explain_words:
+                config.setdefault("rules", {}).setdefault("semantic", {})["explain_words"] = False
             config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
             deliveries = mixed_deliveries(
                 args.items, page_id=stacks.PAGE_ID, secret=stack.secret, tag=tag
@@ -132,7 +134,9 @@ def report(args: argparse.Namespace, started: datetime.datetime, runs: list[dict
     lines = [
         docblock.header("worker_throughput.py", started, docblock.SHARED),
         f"- load: {args.items} mixed deliveries (bench/mixed.py) stored first, then judged by "
-        "`haven worker` processes with the default detector, PostgreSQL + Redis; CPU from "
+        "`haven worker` processes with the default detector"
+        + (" without word weighing (explain_words off)" if args.no_explain_words else "")
+        + ", PostgreSQL + Redis; CPU from "
         "/proc of the worker processes; the machine is shared (load average beside each row)",
         "",
         "| batch size | workers | items/s (wall) | worker CPU-s | items per worker CPU-s "
@@ -157,6 +161,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-sizes", default="1,32", help="comma-separated")
     parser.add_argument("--workers", default="1,2,4", help="comma-separated process counts")
     parser.add_argument("--limit", type=float, default=300.0, help="max s to judge the items")
+    parser.add_argument(
+        "--no-explain-words",
+        action="store_true",
+        help="rules.semantic.explain_words: false (no word-by-word weighing of each finding)",
+    )
     stacks.add_redis_db_argument(parser, default=12)
     docblock.add_arguments(parser, block="worker_throughput")
     args = parser.parse_args(argv)
