@@ -1,7 +1,7 @@
 """Worker throughput (issue 20): items per CPU-second of `haven worker`, by batch size and count.
 
 Usage: .venv/bin/python bench/worker_throughput.py [--items 800] [--batch-sizes 1,32]
-       [--workers 1,2,4] [--redis-db 12] [--write-docs]
+       [--workers 1,2,4] [--today /work/main] [--redis-db 12] [--write-docs]
 
 The production shape (bench/ingest_stacks.py): gunicorn, a fresh PostgreSQL database, a Redis
 db of its own and `haven worker` processes with the default detector (rules + learned stage).
@@ -12,6 +12,10 @@ items per CPU-second of the worker processes (user + system from /proc, reaped c
 included): it holds on a shared machine, where wall-clock rates depend on the neighbours.
 Beside it: wall items/s, and the CPU the PostgreSQL backends serving the bench's database
 spent meanwhile, per item, which is where a larger machine's scale-out runs out.
+
+`--today DIR` adds a first row run by the `haven worker` of another checkout with its own
+.venv (the code before batching, e.g. the main branch): the baseline the others are compared
+with. The stack (web, database) is this checkout's either way; the schema is the same.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -87,7 +92,10 @@ def one_run(batch: int, workers: int, args: argparse.Namespace, tag: str) -> dic
             suspend(redis)
             config_path = Path(stack.env["HAVEN_CONFIG"])
             config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-            config["queue"]["batch_size"] = batch
+            if batch:
+                config["queue"]["batch_size"] = batch
+            else:  # the code of --today knows no batch_size
+                config["queue"].pop("batch_size", None)
             if args.no_explain_words:
                 config.setdefault("rules", {}).setdefault("semantic", {})["explain_words"] = False
             config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -98,10 +106,15 @@ def one_run(batch: int, workers: int, args: argparse.Namespace, tag: str) -> dic
             if sent.ok != len(deliveries):
                 raise BenchError(f"only {sent.ok}/{len(deliveries)} deliveries stored")
             assert stack.processes is not None
+            command = (
+                [str(Path(args.today) / ".venv" / "bin" / "haven"), "worker"]
+                if batch == 0
+                else stacks.haven("worker", stacks.cli_works())
+            )
             for n in range(workers):
                 stack.processes.start(
                     f"worker: haven worker {n}",
-                    stacks.haven("worker", stacks.cli_works()),
+                    command,
                     stack.env,
                     Path(tmp) / f"worker{n}.log",
                 )
@@ -130,7 +143,7 @@ def one_run(batch: int, workers: int, args: argparse.Namespace, tag: str) -> dic
 
 
 def report(args: argparse.Namespace, started: datetime.datetime, runs: list[dict]) -> str:  # type: ignore[type-arg]
-    base = next((r for r in runs if r["batch"] == 1 and r["workers"] == 1), None)
+    base = next((r for r in runs if r["workers"] == 1), None)
     lines = [
         docblock.header("worker_throughput.py", started, docblock.SHARED),
         f"- load: {args.items} mixed deliveries (bench/mixed.py) stored first, then judged by "
@@ -140,7 +153,7 @@ def report(args: argparse.Namespace, started: datetime.datetime, runs: list[dict
         "/proc of the worker processes; the machine is shared (load average beside each row)",
         "",
         "| batch size | workers | items/s (wall) | worker CPU-s | items per worker CPU-s "
-        "| vs batch 1, 1 worker | PostgreSQL CPU ms/item | load avg | statuses |",
+        "| vs first row | PostgreSQL CPU ms/item | load avg | statuses |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
@@ -148,7 +161,8 @@ def report(args: argparse.Namespace, started: datetime.datetime, runs: list[dict
         ratio = per_cpu / (base["items"] / base["cpu"]) if base and base["cpu"] else float("nan")
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(r["statuses"].items()))
         lines.append(
-            f"| {r['batch']} | {r['workers']} | {r['items'] / r['wall']:.0f} | {r['cpu']:.1f} "
+            f"| {r['batch'] or 'today: ' + args.today_label} | {r['workers']} "
+            f"| {r['items'] / r['wall']:.0f} | {r['cpu']:.1f} "
             f"| {per_cpu:.0f} | {ratio:.1f}x | {1000 * r['pg'] / r['items']:.2f} "
             f"| {r['load']:.1f} | {statuses} |"
         )
@@ -160,6 +174,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--items", type=int, default=800)
     parser.add_argument("--batch-sizes", default="1,32", help="comma-separated")
     parser.add_argument("--workers", default="1,2,4", help="comma-separated process counts")
+    parser.add_argument("--today", help="checkout (with .venv) whose worker is the baseline")
     parser.add_argument("--limit", type=float, default=300.0, help="max s to judge the items")
     parser.add_argument(
         "--no-explain-words",
@@ -176,6 +191,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not all(1 <= b <= 500 for b in args.batch_sizes):
         parser.error("--batch-sizes 1..500")
     stacks.check_redis_db(parser, args.redis_db)
+    args.today_label = ""
+    if args.today:
+        if not (Path(args.today) / ".venv" / "bin" / "haven").exists():
+            parser.error(f"--today {args.today}: no .venv/bin/haven there")
+        commit = subprocess.run(
+            ["git", "-C", args.today, "rev-parse", "--short", "HEAD"], capture_output=True
+        )
+        args.today_label = f"{args.today} @ {commit.stdout.decode().strip()}, one by one"
     return args
 
 
@@ -186,16 +209,17 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.UTC)
     runs = []
     nonce = int(time.time()) % 1000
-    for batch in args.batch_sizes:
-        for workers in args.workers:
-            try:
-                runs.append(one_run(batch, workers, args, f"{nonce:03d}{batch:03d}{workers}"))
-            except BenchError as exc:
-                print(f"FAILED: {exc}")
-                return 1
-            r = runs[-1]
-            print(f"  batch {batch}, {workers} worker(s): {r['items'] / r['wall']:.0f} items/s, "
-                  f"{r['items'] / r['cpu']:.0f} per CPU-s", file=sys.stderr)  # fmt: skip
+    plan = [(0, 1)] if args.today else []
+    plan += [(batch, workers) for batch in args.batch_sizes for workers in args.workers]
+    for batch, workers in plan:
+        try:
+            runs.append(one_run(batch, workers, args, f"{nonce:03d}{batch:03d}{workers}"))
+        except BenchError as exc:
+            print(f"FAILED: {exc}")
+            return 1
+        r = runs[-1]
+        print(f"  batch {batch}, {workers} worker(s): {r['items'] / r['wall']:.0f} items/s, "
+              f"{r['items'] / r['cpu']:.0f} per CPU-s", file=sys.stderr)  # fmt: skip
     return docblock.publish(args, report(args, started, runs), "## Scale (issue 20): the worker")
 
 
