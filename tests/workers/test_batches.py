@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -25,7 +26,7 @@ from bot.db import make_engine, session_scope
 from bot.models import Alert, AuditEntry, Case, Finding, Item, OutboundAction, ReplyDraft
 from bot.semantic import detection_ruleset
 from rules import RuleSet
-from tests.helpers import IG_ID, PAGE_ID, load_payload, make_settings, page_comment
+from tests.helpers import IG_ID, PAGE_ID, load_payload, make_settings, page_comment, signed_post
 from tests.support import databases
 from webhooks.events import parse_payload
 from webhooks.store import store_delivery
@@ -298,3 +299,45 @@ def test_only_fresh_waiting_items_join_a_batch(
     assert claim_batch(migrated_engine, ids[0], 3) == ids[:3]
     assert claim_batch(migrated_engine, ids[1], 3) == []  # its job: already claimed
     assert claim_ready(migrated_engine, 10) == []
+
+
+class Recorder:
+    """A queue that keeps what it is asked to run and runs nothing."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, tuple, str]] = []
+
+    def enqueue(self, func: str, *args: object, job_id: str, retry: bool = True) -> None:
+        self.jobs.append((func, args, job_id))
+
+
+def test_a_job_takes_the_waiting_items_and_queues_again_one_that_failed(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rq job: its own item and the waiting ones in one batch; the others' jobs find
+    them taken; an item that failed alone is released and put back on the queue."""
+    from bot.context import current
+    from workers import jobs
+
+    queue = Recorder()
+    app.extensions["haven"].enqueuer = queue  # the webhook's: stores, runs nothing
+    monkeypatch.setattr(current(), "enqueuer", queue)  # the jobs'
+    for n, text in enumerate([HELP, PHONE, PLAIN]):
+        assert signed_post(app.test_client(), comment(text, 8500 + n, 500 + n)).status_code == 200
+    draft_replies = workers.processing.draft_replies
+
+    def breaks_on_two(session: Session, ruleset: RuleSet, item: Item, *args: Any, **kw: Any) -> Any:
+        if item.id == 2:
+            raise RuntimeError("a bug that only this item meets")
+        return draft_replies(session, ruleset, item, *args, **kw)
+
+    monkeypatch.setattr(workers.processing, "draft_replies", breaks_on_two)
+    queue.jobs.clear()
+    assert jobs.process_item(1) == "processed"
+    assert jobs.process_item(3) == "already claimed"
+    with Session(app.extensions["haven"].engine) as session:
+        statuses = {i.id: i.status for i in session.exec(select(Item)).all()}
+    assert statuses == {1: "processed", 2: "received", 3: "processed"}
+    assert ("workers.jobs.process_item", (2,)) in {(f, a) for f, a, _ in queue.jobs}
+    monkeypatch.setattr(workers.processing, "draft_replies", draft_replies)
+    assert jobs.process_item(2) == "processed"
