@@ -1,7 +1,7 @@
 """Worker throughput (issue 20): items per CPU-second of `haven worker`, by batch size and count.
 
 Usage: .venv/bin/python bench/worker_throughput.py [--items 800] [--batch-sizes 1,32]
-       [--workers 1,2,4] [--today /work/main] [--redis-db 12] [--write-docs]
+       [--workers 1,2,4] [--today /work/main] [--redis-db 13] [--write-docs]
 
 The production shape (bench/ingest_stacks.py): gunicorn, a fresh PostgreSQL database, a Redis
 db of its own and `haven worker` processes with the default detector (rules + learned stage).
@@ -181,7 +181,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="rules.semantic.explain_words: false (no word-by-word weighing of each finding)",
     )
-    stacks.add_redis_db_argument(parser, default=12)
+    stacks.add_redis_db_argument(parser, default=13)  # ingest.py has 12
     docblock.add_arguments(parser, block="worker_throughput")
     args = parser.parse_args(argv)
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
