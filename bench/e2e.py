@@ -132,8 +132,9 @@ def report(args: argparse.Namespace, started: datetime.datetime, runs: list[dict
         + "; gunicorn 2 workers x 8 threads, PostgreSQL, Redis "
         f"db {args.redis_db}; {args.repeats} runs per row on a fresh stack, median shown",
         "",
-        "| `haven worker` processes | offered req/s | complete (finding + case + draft) "
-        "| POST to commit p50 ms | p95 ms | max ms | runs' p95 ms | webhook ack p99 ms |",
+        "| `haven worker` processes | offered req/s | complete "
+        + ("(judged) " if args.mixed else "(finding + case + draft) ")
+        + "| POST to commit p50 ms | p95 ms | max ms | runs' p95 ms | webhook ack p99 ms |",
         "|---:|---:|---|---:|---:|---:|---|---:|",
     ]
     keys = sorted({(r["workers"], r["rate"]) for r in runs})
