@@ -341,3 +341,29 @@ def test_a_job_takes_the_waiting_items_and_queues_again_one_that_failed(
     assert ("workers.jobs.process_item", (2,)) in {(f, a) for f, a, _ in queue.jobs}
     monkeypatch.setattr(workers.processing, "draft_replies", draft_replies)
     assert jobs.process_item(2) == "processed"
+
+
+def test_workers_claiming_at_once_never_take_the_same_item(migrated_engine: Engine) -> None:
+    """Four workers claim batches from 60 waiting items at the same moment: every item is
+    taken once (SKIP LOCKED on PostgreSQL; one writer at a time on SQLite)."""
+    import threading
+
+    ids = store(migrated_engine, [comment(PLAIN, 8600 + n, 600 + n) for n in range(60)])
+    start = threading.Barrier(4)
+    taken: list[list[int]] = [[] for _ in range(4)]
+
+    def worker(n: int) -> None:
+        start.wait()
+        while batch := claim_ready(migrated_engine, 7):
+            taken[n] += batch
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    every = [item_id for batch in taken for item_id in batch]
+    assert sorted(every) == ids  # all of them, none twice
+    with Session(migrated_engine) as session:
+        attempts = {i.attempts for i in session.exec(select(Item)).all()}
+    assert attempts == {1}
