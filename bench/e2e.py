@@ -1,7 +1,7 @@
 """End-to-end benchmark (issue 10): from a signed POST to its finding, case and draft committed.
 
 Usage: .venv/bin/python bench/e2e.py [--workers 1,2] [--rates 10,30] [--duration 20]
-       [--repeats 3] [--redis-db 11] [--write-docs]
+       [--repeats 3] [--redis-db 11] [--mixed] [--write-docs]
 
 The production shape of bench/ingest_stacks.py (gunicorn + a fresh PostgreSQL database + its
 own Redis db + `haven worker` processes). Every delivery is a Page comment from a different
@@ -12,6 +12,10 @@ database: an item counts only when its finding, case and draft are all there, an
 `items.status_changed_at`, the worker's last timestamp before that commit (the commit follows
 within milliseconds). Both clocks are this machine's. Each configuration runs `--repeats`
 times on a fresh stack; the table shows the median of the runs' p50 and p95.
+
+`--mixed` (issue 20) sends bench/mixed.py's mix instead (help, risk, personal details, chat,
+DMs, second messages in a thread); an item then counts once it is judged (`processed` or
+`superseded`: everything it calls for is written in that same commit).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docblock  # noqa: E402
 import ingest_stacks as stacks  # noqa: E402
 from loadgen import Delivery, _sign, page_comment, percentile, run_step  # noqa: E402
+from mixed import mixed_deliveries  # noqa: E402
 
 WEBHOOK_PATH = "/webhooks/meta"
 # Help requests the default packs answer with a finding, a support case and a draft reply.
@@ -65,6 +70,10 @@ WHERE i.status = 'processed' AND i.case_id IS NOT NULL
   AND EXISTS (SELECT 1 FROM findings f WHERE f.item_id = i.id)
   AND EXISTS (SELECT 1 FROM reply_drafts d WHERE d.item_id = i.id)
 """
+JUDGED_SQL = """
+SELECT i.external_id, extract(epoch FROM i.status_changed_at)
+FROM items i WHERE i.status IN ('processed', 'superseded')
+"""
 
 
 def one_run(workers: int, rate: float, args: argparse.Namespace, tag: str) -> dict:  # type: ignore[type-arg]
@@ -78,11 +87,17 @@ def one_run(workers: int, rate: float, args: argparse.Namespace, tag: str) -> di
             warm = help_deliveries(5, stack.secret, f"{tag}9")
             run_step("127.0.0.1", stack.port, WEBHOOK_PATH, warm, 5.0, connections=4)
             _wait(stack, 5, 30)
-            deliveries = help_deliveries(round(rate * args.duration), stack.secret, tag)
+            count = round(rate * args.duration)
+            if args.mixed:
+                deliveries = mixed_deliveries(
+                    count, page_id=stacks.PAGE_ID, secret=stack.secret, tag=tag
+                )
+            else:
+                deliveries = help_deliveries(count, stack.secret, tag)
             result = run_step(
                 "127.0.0.1", stack.port, WEBHOOK_PATH, deliveries, rate, connections=8
             )
-            done = _wait(stack, len(deliveries) + 5, args.drain_wait)
+            done = _wait(stack, len(deliveries) + 5, args.drain_wait, args.mixed)
             due = {d.external_id: result.t0_wall + k / rate for k, d in enumerate(deliveries)}
             latencies = [(done[i] - due[i]) * 1000 for i in due if i in done]
     return {
@@ -93,11 +108,15 @@ def one_run(workers: int, rate: float, args: argparse.Namespace, tag: str) -> di
     }  # fmt: skip
 
 
-def _wait(stack: stacks.Stack, expected: int, limit: float) -> dict[str, float]:
+def _wait(
+    stack: stacks.Stack, expected: int, limit: float, mixed: bool = False
+) -> dict[str, float]:
     """Items complete so far (external id -> commit time), waiting at most `limit` s."""
     deadline = time.monotonic() + limit
     while True:
-        done = {row[0]: float(row[1]) for row in stack._query(COMPLETE_SQL)}
+        done = {
+            row[0]: float(row[1]) for row in stack._query(JUDGED_SQL if mixed else COMPLETE_SQL)
+        }
         if len(done) >= expected or time.monotonic() > deadline:
             return done
         time.sleep(0.5)
@@ -106,12 +125,16 @@ def _wait(stack: stacks.Stack, expected: int, limit: float) -> dict[str, float]:
 def report(args: argparse.Namespace, started: datetime.datetime, runs: list[dict]) -> str:  # type: ignore[type-arg]
     lines = [
         docblock.header("e2e.py", started, docblock.SHARED),
-        f"- load: {args.duration:g} s of help requests at each rate, open loop, each from a "
-        "new person (so each opens a case); gunicorn 2 workers x 8 threads, PostgreSQL, Redis "
+        f"- load: {args.duration:g} s of "
+        + ("the mixed deliveries of bench/mixed.py" if args.mixed else "help requests")
+        + " at each rate, open loop, "
+        + ("counted once judged" if args.mixed else "each from a new person (so each opens a case)")
+        + "; gunicorn 2 workers x 8 threads, PostgreSQL, Redis "
         f"db {args.redis_db}; {args.repeats} runs per row on a fresh stack, median shown",
         "",
-        "| `haven worker` processes | offered req/s | complete (finding + case + draft) "
-        "| POST to commit p50 ms | p95 ms | max ms | runs' p95 ms | webhook ack p99 ms |",
+        "| `haven worker` processes | offered req/s | complete "
+        + ("(judged) " if args.mixed else "(finding + case + draft) ")
+        + "| POST to commit p50 ms | p95 ms | max ms | runs' p95 ms | webhook ack p99 ms |",
         "|---:|---:|---|---:|---:|---:|---|---:|",
     ]
     keys = sorted({(r["workers"], r["rate"]) for r in runs})
@@ -134,6 +157,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--drain-wait", type=float, default=60.0, help="max s for the backlog")
+    parser.add_argument("--mixed", action="store_true", help="bench/mixed.py's mix (issue 20)")
     stacks.add_redis_db_argument(parser, default=11)
     docblock.add_arguments(parser, block="e2e")
     args = parser.parse_args(argv)

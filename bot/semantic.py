@@ -51,7 +51,7 @@ def _package_dir(name: str) -> Path | None:
 
 
 def _runtime_missing() -> str | None:
-    for module in ("numpy", "onnxruntime", "tokenizers"):
+    for module in ("numpy", "onnxruntime", "tokenizers", "threadpoolctl"):
         try:
             importlib.import_module(module)
         except ImportError:
@@ -114,6 +114,16 @@ def _embedder(model_path: str, tokenizer_path: str):  # type: ignore[no-untyped-
     return OnnxEmbedder(model_path, tokenizer_path, with_max=True)
 
 
+def _one_blas_thread() -> None:
+    # The heads' products are small (a batch's rows by a few thousand features). OpenBLAS
+    # starts a thread per core for them, and on a small shared machine those threads spin
+    # waiting for each other: 30 times the CPU of one thread (bench/worker_profile.py, issue
+    # 20). Workers scale out as processes, as the embedder's single onnxruntime thread does.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 @lru_cache(maxsize=4)
 def _detection_ruleset(config_json: str) -> RuleSet:
     config = RulesConfig.model_validate_json(config_json)
@@ -124,6 +134,7 @@ def _detection_ruleset(config_json: str) -> RuleSet:
     from rules.semantic.heads import load_heads
     from rules.semantic.stage import build_stage, shipped_rule_ids, with_stage
 
+    _one_blas_thread()
     embedder = _embedder(str(state.model_path), str(state.tokenizer_path))
     stage = build_stage(
         load_heads(), config, config.semantic, embedder.embed, shipped_rule_ids(ruleset)

@@ -6,46 +6,46 @@ from sqlmodel import Session, select
 
 from bot.actions import enqueue_action
 from bot.context import current
-from bot.db import session_scope
 from bot.directory.introductions import settle_introductions
 from bot.models import OutboundAction
 from bot.privacy.hold_reviews import run_hold_reminders
 from bot.privacy.retention import run_retention
+from bot.tasks import enqueue_item
 from workers.alerts import dispatch_quietly, run_alert_timers
+from workers.batches import claim_batch, process_batch
 from workers.follow_up import run_follow_ups
-from workers.processing import claim_item, handle_item, release_item
 from workers.sending import perform
 from workers.sweep import sweep_stuck_items
 from workers.timers import sweep_actions, warn_private_reply_deadlines
 
 
 def process_item(item_id: int) -> str:
-    """Run the rules on a stored item and record what follows from them."""
+    """Run the rules on a stored item, and on the others waiting with it, and record the outcome."""
     ctx = current()
-    if not claim_item(ctx.engine, item_id):
+    config = ctx.settings.config
+    claimed = claim_batch(ctx.engine, item_id, config.queue.batch_size)
+    if not claimed:
         return "already claimed"
-    try:
-        with session_scope(ctx.engine) as session:
-            config = ctx.settings.config
-            page_name = config.organisation.page_name
-            handle_item(session, ctx.ruleset, item_id, page_name=page_name, config=config)
-    except Exception as exc:
-        # Nothing of the failed attempt was committed; hand the item back so the queue's
-        # retry (or the sweep) can claim it again.
-        release_item(ctx.engine, item_id, error=type(exc).__name__)
-        raise
+    outcome = process_batch(ctx.engine, ctx.ruleset, config, claimed)
     # Automatic actions the rules asked for (hiding a comment with personal details) are
-    # recorded with the item; they are carried out by their own job, after the commit.
-    with Session(ctx.engine) as session:
-        actions = session.exec(
-            select(OutboundAction.id).where(
-                OutboundAction.item_id == item_id, OutboundAction.status == "pending"
-            )
-        ).all()
-    for action_id in actions:
-        enqueue_action(ctx.enqueuer, action_id)
-    # Alerts were committed with the item; their deliveries go out now, each its own job.
-    dispatch_quietly(ctx)
+    # recorded with the items; they are carried out by their own jobs, after the commit.
+    if outcome.done:
+        with Session(ctx.engine) as session:
+            actions = session.exec(
+                select(OutboundAction.id).where(
+                    OutboundAction.item_id.in_(outcome.done),  # type: ignore[attr-defined]
+                    OutboundAction.status == "pending",
+                )
+            ).all()
+        for action_id in actions:
+            enqueue_action(ctx.enqueuer, action_id)
+        # Alerts were committed with the items; their deliveries go out now, each its own job.
+        dispatch_quietly(ctx)
+    for other_id in outcome.failed.keys() - {item_id}:
+        # Released by the batch; its own job may have come and gone ("already claimed").
+        enqueue_item(ctx.enqueuer, other_id, attempts=1)
+    if item_id in outcome.failed:
+        raise outcome.failed[item_id]  # released: the queue's retry (or the sweep) claims it again
     return "processed"
 
 

@@ -64,15 +64,20 @@ def handle_item(
     *,
     page_name: str,
     config: HavenConfig | None = None,
+    judged: list[RuleFinding] | None = None,
+    versions_locked: bool = False,
 ) -> list[str]:
     """Judge a claimed item and record the outcome; returns the categories found.
 
-    `config` routes alerts and sets office hours (defaults when None).
+    `config` routes alerts and sets office hours (defaults when None). `judged` is what the
+    rules already found in the item's message when a batch judged many at once (batches.py),
+    which also locked every version first (`versions_locked`).
     """
     item = session.get(Item, item_id)
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
-    lock_versions(session, item)
+    if not versions_locked:
+        lock_versions(session, item)
     if not item.known_account or item.standby:
         # Unknown pages are kept for an admin to look at, never acted on; standby threads
         # belong to another app or a person in the Page inbox.
@@ -83,7 +88,7 @@ def handle_item(
         _finish(session, item, "processed", [])
         return []
     inherit_state(session, item)
-    findings = ruleset.evaluate(_message(item))
+    findings = ruleset.evaluate(message_of(item)) if judged is None else list(judged)
     if newer_version_exists(session, item):
         # An older text that arrived late: only risk in it still matters (see versions.py).
         risk = [f for f in findings if f.category.startswith("risk.")]
@@ -123,7 +128,13 @@ def _store_findings(session: Session, item: Item, findings: list[RuleFinding]) -
         session.add(_finding_row(item, finding))
 
 
-def _message(item: Item) -> Message:
+def needs_judging(item: Item) -> bool:
+    """Whether handle_item runs the rules on this item (state updates and skipped ones: no)."""
+    return item.known_account and not item.standby and item.verb not in STATE_VERBS
+
+
+def message_of(item: Item) -> Message:
+    """What the rules see of an item."""
     return Message(
         text=item.text or "",
         channel=item.channel,

@@ -46,6 +46,11 @@ def record(
 
 @event.listens_for(OrmSession, "before_commit")
 def _append_to_chain(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy fires before_commit for a savepoint's release too (add_unless_taken):
+        # appending there would take the chain's lock mid-transaction and hold it to the end,
+        # one worker's whole batch at a time. The entries wait for the real commit.
+        return
     pending: list[AuditEntry] = session.info.pop(_PENDING, [])
     if not pending:
         return

@@ -86,6 +86,8 @@ class Queue(_Section):
     retry_intervals: tuple[int, ...] = (10, 30, 60)
     sweep_every_seconds: int = Field(default=60, ge=1)
     stuck_after_seconds: int = Field(default=120, ge=1)
+    # Items one worker claims and judges together (one embedding call, one commit); 1 = one by one.
+    batch_size: int = Field(default=32, ge=1, le=500)
 
 
 class HavenConfig(_Section):

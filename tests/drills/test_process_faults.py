@@ -122,6 +122,33 @@ def test_worker_killed_mid_job_loses_and_repeats_nothing(
             assert session.get(Item, item_id).attempts == 2  # reclaimed once, judged once
 
 
+def test_worker_killed_mid_batch_loses_and_repeats_nothing(
+    running: tuple[HavenProcesses, Engine],
+) -> None:
+    """A worker killed while it holds a batch (several items claimed at once, written in one
+    transaction): the sweep hands every one of them back, and each is judged exactly once."""
+    processes, engine = running
+    sending = _start_burst(processes, engine, 200, "b")
+    killed_holding: list[int] = []
+    for _ in range(10):  # until a kill lands while the worker holds a batch of several
+        wait_until(lambda: len(_in_processing(engine)) >= 2, 60, "a batch", every=0.002)
+        processes.workers[-1].send_signal(signal.SIGKILL)
+        processes.workers[-1].wait(timeout=10)
+        killed_holding = _in_processing(engine)
+        processes.start_worker()
+        if len(killed_holding) >= 2:
+            break
+    assert len(killed_holding) >= 2, "no kill landed in the middle of a batch"
+    sending.join()
+    assert sending.answers == ["200"] * len(sending.deliveries)
+    wait_until(lambda: unfinished(engine) == 0, 120, "the sweep to reclaim the killed batch")
+    assert_nothing_lost_or_doubled(engine, sending.expected)
+    assert_no_text_in_logs(processes.log_text())
+    with Session(engine) as session:
+        for item_id in killed_holding:
+            assert session.get(Item, item_id).attempts == 2  # reclaimed once, judged once
+
+
 @pytest.mark.parametrize("running", ["own"], indirect=True)
 def test_postgres_restarted_mid_burst(
     running: tuple[HavenProcesses, Engine], private_cluster: PrivateCluster

@@ -100,6 +100,24 @@ def test_recorded_entries_follow_the_transaction(engine: Engine) -> None:
     assert _verify(engine).ok
 
 
+def test_a_savepoint_does_not_append_to_the_chain_before_the_commit(engine: Engine) -> None:
+    """A unique-key race (add_unless_taken) releases a savepoint mid-transaction; the entries
+    are still appended once, at the commit, so the chain's lock is not held from there on."""
+    with session_scope(engine) as session:
+        record(session, "system", "first", "case", 1)
+        with session.begin_nested():
+            record(session, "system", "second", "case", 2)
+        assert session.exec(select(AuditEntry.id)).all() == []  # nothing written yet
+        record(session, "system", "third", "case", 3)
+    with Session(engine) as session:
+        assert session.exec(select(AuditEntry.action).order_by(AuditEntry.id)).all() == [
+            "first",
+            "second",
+            "third",
+        ]
+    assert _verify(engine).ok
+
+
 def test_haven_audit_verify_exits_1_on_a_broken_chain(tmp_path: Path) -> None:
     from bot.cli import main
 

@@ -65,3 +65,17 @@ def test_the_explanation_is_stored_and_shown_to_the_lead(app: Flask) -> None:
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "semantic-risk-suicide" in page
     assert "reads like" in page and f"confidence {why['score']:.0%}" in page
+
+
+def test_the_stage_keeps_blas_to_one_thread_per_process(tmp_path: Path) -> None:
+    """The heads' small products on many BLAS threads cost a shared 2-core machine some 30
+    times the CPU (issue 20): a process that judges with the stage uses one."""
+    from threadpoolctl import threadpool_info
+
+    from bot.semantic import detection_ruleset
+
+    detection_ruleset.cache_clear()  # type: ignore[attr-defined]
+    ruleset = detection_ruleset(make_settings(tmp_path).config.rules)
+    assert getattr(ruleset, "stage", None) is not None
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)

@@ -85,12 +85,12 @@ def test_an_item_that_keeps_killing_workers_is_set_aside(app: Flask, stored_item
 def test_a_failed_attempt_hands_the_item_back_for_the_retry(
     app: Flask, stored_item: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workers import jobs
+    from workers import batches, jobs
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(jobs, "handle_item", explode)
+    monkeypatch.setattr(batches, "handle_item", explode)  # what a job's batch runs per item
     with pytest.raises(RuntimeError):
         jobs.process_item(stored_item)
     item = _item(app, stored_item)

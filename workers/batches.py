@@ -1,0 +1,149 @@
+"""Items judged in batches: one claim, one detector call and one commit for many items.
+
+A worker's job for one item also takes up to `queue.batch_size - 1` other items that are
+waiting; their own jobs then find nothing to claim ("already claimed"). Only fresh items join
+a batch: one that failed before is retried alone by its own job. The claim is a lease: the
+items are `processing` from `status_changed_at`, and the sweep hands back what a dead worker
+held after `queue.stuck_after_seconds`.
+
+Everything a batch writes is one transaction, so the audit chain is appended to once, at its
+commit, and a worker killed mid-batch leaves nothing half done. A batch that raises has
+committed nothing; its items are then done one by one, each in its own transaction, so one
+bad item cannot hold the others back, and only the items that fail alone are released.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select as core_select
+from sqlalchemy import tuple_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.config import HavenConfig
+from bot.db import session_scope
+from bot.models import Item, utcnow
+from rules import RuleSet
+from rules.semantic import evaluate_many
+from workers.processing import claim_item, handle_item, message_of, needs_judging, release_item
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchOutcome:
+    done: list[int] = field(default_factory=list)
+    failed: dict[int, Exception] = field(default_factory=dict)  # released for a retry
+
+
+def claim_batch(engine: Engine, item_id: int, size: int) -> list[int]:
+    """Claim `item_id` and up to `size - 1` other fresh items, in id order; [] if it is taken."""
+    if not claim_item(engine, item_id):
+        return []
+    others = claim_ready(engine, size - 1) if size > 1 else []
+    return sorted({item_id, *others})
+
+
+def claim_ready(engine: Engine, limit: int) -> list[int]:
+    """Claim up to `limit` items nobody has tried yet, oldest first, in one statement."""
+    table = Item.__table__  # type: ignore[attr-defined]
+    waiting = table.alias("waiting")  # not correlated with the table being updated
+    ready = (
+        core_select(waiting.c.id)
+        .where(waiting.c.status == "received", waiting.c.attempts == 0)
+        .order_by(waiting.c.id)
+        .limit(limit)
+    )
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Rows another worker is claiming right now are passed over, not waited for.
+            # SQLite lets one writer in at a time, so its plain UPDATE is already atomic.
+            ready = ready.with_for_update(skip_locked=True)
+        claimed = connection.execute(
+            update(table)
+            .where(table.c.id.in_(ready.scalar_subquery()), table.c.status == "received")
+            .values(status="processing", attempts=table.c.attempts + 1, status_changed_at=utcnow())
+            .returning(table.c.id)
+        )
+        return list(claimed.scalars())
+
+
+def handle_batch(
+    session: Session,
+    ruleset: RuleSet,
+    item_ids: Sequence[int],
+    *,
+    page_name: str,
+    config: HavenConfig,
+) -> dict[int, list[str]]:
+    """Judge claimed items together and record each outcome in the session; the caller commits.
+
+    Items are handled in id order, each seeing what the ones before it wrote (two messages of
+    one conversation meet on one case, an edit finds its original), as one by one would.
+    """
+    wanted = select(Item).where(Item.id.in_(item_ids)).order_by(Item.id)  # type: ignore[union-attr]
+    found = session.exec(wanted).all()
+    if len(found) != len(set(item_ids)):
+        raise LookupError(f"items {sorted(set(item_ids) - {i.id for i in found})} do not exist")
+    _lock_all_versions(session, found)
+    # Read again under the locks, as the versions that held them left them.
+    items = list(session.exec(wanted.execution_options(populate_existing=True)).all())
+    judged_items = [item for item in items if needs_judging(item)]
+    # One detector call for the whole batch: the embedding model runs once over every text.
+    found = evaluate_many(ruleset, [message_of(item) for item in judged_items])
+    judged = {item.id: findings for item, findings in zip(judged_items, found, strict=True)}
+    return {
+        item.id: handle_item(
+            session,
+            ruleset,
+            item.id,
+            page_name=page_name,
+            config=config,
+            judged=judged.get(item.id),
+            versions_locked=True,
+        )
+        for item in items
+    }
+
+
+def _lock_all_versions(session: Session, items: Sequence[Item]) -> None:
+    # handle_item locks each object's versions as it comes to it; two batches doing that
+    # object by object could each hold what the other waits for. Taken at once, in id order,
+    # two workers' locks always queue the same way round.
+    objects = {(i.platform, i.account_id, i.external_id) for i in items}
+    session.exec(
+        select(Item.id)
+        .where(tuple_(Item.platform, Item.account_id, Item.external_id).in_(sorted(objects)))
+        .order_by(Item.id)
+        .with_for_update()
+    ).all()
+
+
+def process_batch(
+    engine: Engine, ruleset: RuleSet, config: HavenConfig, item_ids: Sequence[int]
+) -> BatchOutcome:
+    """Do claimed items in one transaction, or one by one if that raises."""
+    page_name = config.organisation.page_name
+    try:
+        with session_scope(engine) as session:
+            handle_batch(session, ruleset, item_ids, page_name=page_name, config=config)
+        return BatchOutcome(done=list(item_ids))
+    except Exception as exc:
+        if len(item_ids) == 1:
+            release_item(engine, item_ids[0], error=type(exc).__name__)
+            return BatchOutcome(failed={item_ids[0]: exc})
+        # Nothing of the batch was committed. Ids and the error's class only in the log.
+        log.warning("batch of %d failed (%s); item by item now", len(item_ids), type(exc).__name__)
+    outcome = BatchOutcome()
+    for item_id in item_ids:
+        try:
+            with session_scope(engine) as session:
+                handle_item(session, ruleset, item_id, page_name=page_name, config=config)
+            outcome.done.append(item_id)
+        except Exception as exc:
+            release_item(engine, item_id, error=type(exc).__name__)
+            outcome.failed[item_id] = exc
+    return outcome
