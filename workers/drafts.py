@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlmodel import Session
 
 from bot.audit import record
+from bot.config.voices import Voice
 from bot.models import Case, Item, ReplyDraft
 from rules import Finding, RuleSet
 from rules.actions import reply_order
@@ -21,10 +22,11 @@ def draft_replies(
     findings: Sequence[Finding],
     case: Case | None,
     *,
-    page_name: str,
+    voice: Voice,
     skip_kinds: Collection[str] = (),
 ) -> list[ReplyDraft]:
-    """At most one public and one private draft per item, from the highest-priority finding."""
+    """At most one public and one private draft per item, from the highest-priority finding,
+    in the words of the item's page (its voice's name, templates and referral line)."""
     escalating = any(f.actions.escalate for f in findings)
     wanted: dict[str, str] = {}
     for finding in reply_order(findings):
@@ -38,7 +40,7 @@ def draft_replies(
             wanted.setdefault("public", public)
     for kind in skip_kinds:
         wanted.pop(kind, None)
-    context = {"first_name": _first_name(item.author_name), "page_name": page_name}
+    context = {"first_name": _first_name(item.author_name), "page_name": voice.page_name}
     drafts = []
     for kind, template in wanted.items():
         draft = ReplyDraft(
@@ -46,7 +48,7 @@ def draft_replies(
             case_id=case.id if case else None,
             kind=kind,
             template=template,
-            text=ruleset.render(template, _reply_channel(item, kind), context),
+            text=voice.render(ruleset, template, _reply_channel(item, kind), context),
         )
         session.add(draft)
         session.flush()

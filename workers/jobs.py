@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.actions import enqueue_action
+from bot.config.voices import retention_by_account
 from bot.context import current
 from bot.db import session_scope
 from bot.directory.introductions import settle_introductions
@@ -26,9 +27,7 @@ def process_item(item_id: int) -> str:
         return "already claimed"
     try:
         with session_scope(ctx.engine) as session:
-            config = ctx.settings.config
-            page_name = config.organisation.page_name
-            handle_item(session, ctx.ruleset, item_id, page_name=page_name, config=config)
+            handle_item(session, ctx.ruleset, item_id, config=ctx.settings.config)
     except Exception as exc:
         # Nothing of the failed attempt was committed; hand the item back so the queue's
         # retry (or the sweep) can claim it again.
@@ -81,5 +80,9 @@ def tick() -> dict[str, int]:
         # After the deadline warnings, so the alerts they raise go out on this tick.
         **run_alert_timers(),
         # Last: removing old texts can wait; nothing above should wait for it.
-        "retention_purged": run_retention(ctx.engine, ctx.settings.config.data_protection),
+        "retention_purged": run_retention(
+            ctx.engine,
+            ctx.settings.config.data_protection,
+            days_by_account=retention_by_account(ctx.settings.config),
+        ),
     }

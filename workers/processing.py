@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from bot.audit import record
 from bot.cases.hiding import hide_on_arrival
 from bot.config import HavenConfig
+from bot.config.voices import voice_for
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
 from bot.notify.out_of_hours import reply_out_of_hours
@@ -62,16 +64,21 @@ def handle_item(
     ruleset: RuleSet,
     item_id: int,
     *,
-    page_name: str,
+    page_name: str | None = None,
     config: HavenConfig | None = None,
 ) -> list[str]:
     """Judge a claimed item and record the outcome; returns the categories found.
 
-    `config` routes alerts and sets office hours (defaults when None).
+    `config` routes alerts and sets office hours (defaults when None), as the item's page
+    sees it (its voice: bot/config/voices.py); `page_name`, if given, is the name replies use.
     """
     item = session.get(Item, item_id)
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
+    voice = voice_for(config or HavenConfig(), item.account_id)
+    if page_name is not None:
+        voice = replace(voice, page_name=page_name)
+    config = voice.config
     lock_versions(session, item)
     if not item.known_account or item.standby:
         # Unknown pages are kept for an admin to look at, never acted on; standby threads
@@ -83,7 +90,7 @@ def handle_item(
         _finish(session, item, "processed", [])
         return []
     inherit_state(session, item)
-    findings = ruleset.evaluate(_message(item))
+    findings = ruleset.evaluate(_message(item, no_family_posts=voice.no_family_posts))
     if newer_version_exists(session, item):
         # An older text that arrived late: only risk in it still matters (see versions.py).
         risk = [f for f in findings if f.category.startswith("risk.")]
@@ -103,11 +110,8 @@ def handle_item(
     # A message in the private conversation a private reply started joins that reply's case.
     joined = join_private_conversation(session, item)
     case = attach_to_case(session, item, findings) or joined
-    config = config or HavenConfig()
     if not item.from_page and not item.is_echo:
-        draft_replies(
-            session, ruleset, item, findings, case, page_name=page_name, skip_kinds=answered
-        )
+        draft_replies(session, ruleset, item, findings, case, voice=voice, skip_kinds=answered)
         hide_on_arrival(session, item, findings, config.hiding)
     raise_alerts_for_item(session, ruleset, item, findings, config)
     if not item.from_page and not item.is_echo:
@@ -123,7 +127,7 @@ def _store_findings(session: Session, item: Item, findings: list[RuleFinding]) -
         session.add(_finding_row(item, finding))
 
 
-def _message(item: Item) -> Message:
+def _message(item: Item, *, no_family_posts: bool) -> Message:
     return Message(
         text=item.text or "",
         channel=item.channel,
@@ -131,6 +135,8 @@ def _message(item: Item) -> Message:
         attachments=tuple(Attachment(a.get("type", ""), a.get("url")) for a in item.attachments),
         from_page=item.from_page,
         author_id=item.author_id,
+        # The page's own posts: may staff post about the families it supports at all?
+        no_family_posts=no_family_posts,
     )
 
 

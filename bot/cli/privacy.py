@@ -9,6 +9,7 @@ import click
 from sqlmodel import Session
 
 from bot.cli.common import CONFIG_OPTION, cli_engine, cli_session, cli_settings
+from bot.config.voices import retention_by_account
 from bot.db import session_scope
 from bot.privacy.retention import purge_expired
 from bot.privacy.retention_report import build_report
@@ -108,7 +109,11 @@ def retention_purge(config_path: str | None) -> None:
     totals = {"items": 0, "inbound_events": 0, "reply_drafts": 0}
     while True:
         with session_scope(engine) as session:
-            counts = purge_expired(session, settings.config.data_protection)
+            counts = purge_expired(
+                session,
+                settings.config.data_protection,
+                days_by_account=retention_by_account(settings.config),
+            )
         for name, count in counts.items():
             totals[name] += count
         if not any(counts.values()):

@@ -1,0 +1,132 @@
+"""Each page's voice: its settings from config.yaml's `voices:`, else the organisation's.
+
+`voice_for(config, account_id)` is the one place that answers "what does this page say, and
+who answers for it" (the section itself: bot/config/voice_settings.py). `Voice.config` is the
+whole config with the page's settings in their usual places (`organisation.page_name`,
+`working_hours`, `alerts.rota`, `data_protection.retention_days`), so code that reads those
+needs no second path; resolving an already resolved config gives the same config again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.config import HavenConfig
+from bot.config.privacy import DataProtection
+from bot.config.voice_settings import Retention
+from rules import RuleSet
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A page's effective settings: its voice's, else the organisation's."""
+
+    key: str | None  # None: the organisation's own voice
+    page_name: str
+    templates: Mapping[str, Mapping[str, str]]
+    referral: str | None
+    referral_in: tuple[str, ...]
+    family_posts: bool
+    retention: Retention
+    retention_days: int
+    config: HavenConfig = field(repr=False)
+
+    @property
+    def no_family_posts(self) -> bool:
+        return not self.family_posts
+
+    def overrides(self, ruleset: RuleSet) -> dict[str, dict[str, str]]:
+        """The page's templates for `RuleSet.render`; a kind it leaves out is the packs'."""
+        return {
+            name: {**ruleset.templates.get(name, {}), **variants}
+            for name, variants in self.templates.items()
+        }
+
+    def render(
+        self, ruleset: RuleSet, template: str, channel: str, context: Mapping[str, str]
+    ) -> str:
+        """A reply in this page's words: its own template if it has one, and its referral."""
+        text = ruleset.render(template, channel, context, overrides=self.overrides(ruleset))
+        private = channel.endswith("_dm")
+        if self.referral and private and template in self.referral_in:
+            if " ".join(self.referral.split()) not in " ".join(text.split()):
+                text = f"{text.rstrip()} {self.referral.strip()}"
+        return text
+
+
+def voice_for(config: HavenConfig, account_id: str | None) -> Voice:
+    """What the page `account_id` says and who answers for it; the organisation's for none."""
+    key, settings = next(
+        ((k, v) for k, v in config.voices.items() if account_id in v.accounts), (None, None)
+    )
+    org = config.organisation
+    if settings is None:
+        return _voice(config, None, org.page_name, {}, None, (), org.family_posts, "standard")
+    rota = settings.own_rota()
+    alerts = config.alerts if rota is None else config.alerts.model_copy(update={"rota": rota})
+    retention = settings.retention or "standard"
+    page_name = settings.name or org.page_name
+    effective = config.model_copy(
+        update={
+            "organisation": org.model_copy(update={"page_name": page_name}),
+            "working_hours": settings.working_hours or config.working_hours,
+            "alerts": alerts,
+            "data_protection": _kept(config, retention),
+        }
+    )
+    templates = {
+        name: {k: v for k, v in (("public", doc.public), ("private", doc.private)) if v}
+        for name, doc in settings.templates.items()
+    }
+    family_posts = org.family_posts if settings.family_posts is None else settings.family_posts
+    return _voice(effective, key, page_name, templates, settings.referral,
+                  settings.referral_in, family_posts, retention)  # fmt: skip
+
+
+def _voice(
+    config: HavenConfig,
+    key: str | None,
+    page_name: str,
+    templates: Mapping[str, Mapping[str, str]],
+    referral: str | None,
+    referral_in: tuple[str, ...],
+    family_posts: bool,
+    retention: Retention,
+) -> Voice:
+    return Voice(
+        key=key,
+        page_name=page_name,
+        templates=templates,
+        referral=referral,
+        referral_in=referral_in,
+        family_posts=family_posts,
+        retention=retention,
+        retention_days=config.data_protection.retention_days,
+        config=config,
+    )
+
+
+def _kept(config: HavenConfig, retention: Retention) -> DataProtection:
+    privacy = config.data_protection
+    if retention == "standard":
+        return privacy
+    days = min(privacy.minimum_days, privacy.retention_days)
+    return privacy.model_copy(update={"retention_days": days})
+
+
+def page_config(config: HavenConfig, account_id: str | None) -> HavenConfig:
+    """The whole config as the page `account_id` sees it (its hours, rota, name, retention)."""
+    return voice_for(config, account_id).config
+
+
+def retention_by_account(config: HavenConfig) -> dict[str, int]:
+    """Accounts whose texts are kept for other than data_protection.retention_days."""
+    default = config.data_protection.retention_days
+    found = {}
+    for voice in config.voices.values():
+        for account in voice.accounts:
+            days = voice_for(config, account).retention_days
+            if days != default:
+                found[account] = days
+    return found

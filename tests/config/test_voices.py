@@ -1,0 +1,109 @@
+"""Page voices (config.yaml `voices:`): each page's settings, with the organisation's defaults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import ConfigError, HavenConfig
+from bot.config.voices import page_config, retention_by_account, voice_for
+from bot.notify.duty import on_duty
+from bot.notify.hours import is_open
+from rules import load_ruleset
+from tests.helpers import IG_ID, PAGE_ID, TEST_ACCOUNTS, make_settings
+
+TWINLINE = "Twinline is free on 0800 138 0509."
+FCS = {
+    "accounts": [PAGE_ID],
+    "name": "Twins Trust FCS",
+    "referral": TWINLINE,
+    "family_posts": False,
+    "lead": "lead_a",
+    "deputy": "deputy_a",
+    "retention": "not_saved",
+    "working_hours": {"days": ["mon", "tue", "wed"], "opens": "10:00", "closes": "13:00"},
+    "templates": {
+        "boundary": {"private": "Hi {first_name}, {page_name} can't give advice over social media."}
+    },
+}
+
+
+def _config(**voices: Any) -> HavenConfig:
+    return HavenConfig.model_validate(
+        {
+            "organisation": {"page_name": "Families Together"},
+            "meta": {"accounts": list(TEST_ACCOUNTS)},
+            "data_protection": {"retention_days": 90, "minimum_days": 2},
+            "voices": voices,
+        }
+    )
+
+
+def test_a_page_with_a_voice_gets_its_settings_and_the_others_the_organisations() -> None:
+    config = _config(fcs=FCS)
+    fcs, other = voice_for(config, PAGE_ID), voice_for(config, IG_ID)
+    assert (fcs.key, fcs.page_name, fcs.referral) == ("fcs", "Twins Trust FCS", TWINLINE)
+    assert (other.key, other.page_name, other.referral) == (None, "Families Together", None)
+    assert fcs.no_family_posts and not other.no_family_posts
+    assert (fcs.retention_days, other.retention_days) == (2, 90)
+    # The rest of the config is the page's too, in the usual places.
+    assert fcs.config.organisation.page_name == "Twins Trust FCS"
+    assert page_config(config, IG_ID).working_hours == config.working_hours
+
+
+def test_each_page_has_its_own_hours_and_lead() -> None:
+    config = _config(fcs=FCS)
+    thursday_11 = datetime(2026, 12, 10, 11, 0, tzinfo=UTC)
+    fcs, other = page_config(config, PAGE_ID), page_config(config, IG_ID)
+    zone = config.organisation.timezone
+    assert not is_open(fcs.working_hours, zone, thursday_11)  # FCS works Mon to Wed
+    assert is_open(other.working_hours, zone, thursday_11)
+    assert on_duty(fcs.alerts.rota, zone, thursday_11).lead == "lead_a"
+    assert on_duty(fcs.alerts.rota, zone, thursday_11).name("safeguarding_deputy") == "deputy_a"
+    assert not other.alerts.rota.shifts  # no rota: every lead is paged, as before
+
+
+def test_replies_use_the_pages_name_templates_and_referral_line() -> None:
+    config, ruleset = _config(fcs=FCS), load_ruleset()
+    fcs, other = voice_for(config, PAGE_ID), voice_for(config, IG_ID)
+    context = {"first_name": "Jo", "page_name": fcs.page_name}
+    help_reply = fcs.render(ruleset, "help_request", "fb_dm", context)
+    assert "Twins Trust FCS" in help_reply and help_reply.endswith(TWINLINE)
+    boundary = fcs.render(ruleset, "boundary", "fb_dm", context)
+    assert boundary.startswith("Hi Jo, Twins Trust FCS can't give advice over social media.")
+    # A kind the page leaves out is the packs' own; the referral line is for private replies.
+    public = fcs.render(ruleset, "boundary", "fb_comment", context)
+    assert public == ruleset.render("boundary", "fb_comment", context)
+    assert TWINLINE not in fcs.render(ruleset, "risk", "fb_dm", context)
+    plain = other.render(ruleset, "help_request", "fb_dm", {"page_name": other.page_name})
+    assert plain == ruleset.render("help_request", "fb_dm", {"page_name": "Families Together"})
+
+
+def test_pages_that_keep_texts_for_less_are_listed_for_retention() -> None:
+    assert retention_by_account(_config(fcs=FCS)) == {PAGE_ID: 2}
+    assert retention_by_account(_config(fcs={**FCS, "retention": "standard"})) == {}
+
+
+@pytest.mark.parametrize(
+    ("voices", "says"),
+    [
+        ({"fcs": {**FCS, "accounts": ["999"]}}, "voices.fcs: account 999 is not in meta.accounts"),
+        (
+            {"fcs": FCS, "other": {"accounts": [PAGE_ID]}},
+            f"voices.other: account {PAGE_ID} already speaks with voices.fcs",
+        ),
+        ({"fcs": {**FCS, "rota": {"shifts": []}}}, "give lead and deputy, or a rota, not both"),
+        ({"FCS page": {"accounts": [PAGE_ID]}}, "a voice's name is lower-case"),
+        ({"fcs": {**FCS, "retention": "forever"}}, "voices.fcs.retention"),
+        ({"fcs": {**FCS, "templates": {"x": {"private": "{surname}"}}}}, "placeholder"),
+    ],
+)
+def test_a_wrong_voice_is_refused_with_its_place_named(
+    tmp_path: Path, voices: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(ConfigError, match="voices") as refused:
+        make_settings(tmp_path, config={"voices": voices})
+    assert says in str(refused.value)
