@@ -138,6 +138,9 @@ def check_config(config_path: str | None) -> None:
             "alerts: the safeguarding lead is reachable ONLY ON THE DASHBOARD: give "
             "alerts.roles.safeguarding_lead an email address, a phone number or a webhook"
         )
+    from bot.config.voices import describe_pages, voice_warnings
+
+    warnings += voice_warnings(settings.config, ruleset)
     # "ok" alone means nothing is missing; the warnings follow, one a line, and exit 0.
     count = len(warnings)
     status = f"ok with {count} warning{'s' if count > 1 else ''}" if warnings else "ok"
@@ -148,6 +151,9 @@ def check_config(config_path: str | None) -> None:
 
     for note in (*settings.config.notices, *rota_notes(alerts)):
         click.echo(f"note: {note}")
+    # The effective settings of each page: its voice's, else the organisation's.
+    for line in describe_pages(settings.config):
+        click.echo(line)
 
 
 def _out_of_hours_templates(alerts: Alerts) -> list[str]:

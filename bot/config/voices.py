@@ -130,3 +130,62 @@ def retention_by_account(config: HavenConfig) -> dict[str, int]:
             if days != default:
                 found[account] = days
     return found
+
+
+def describe_pages(config: HavenConfig) -> list[str]:
+    """What `haven check-config` shows: a block per page of its effective settings."""
+    accounts = config.meta.accounts
+    if not accounts:
+        return ["page: none connected; replies sign as " + repr(config.organisation.page_name)]
+    lines = []
+    for account in accounts:
+        voice = voice_for(config, account.id)
+        speaks = f"voices.{voice.key}" if voice.key else "the organisation's voice"
+        lines.append(f"page {account.name} ({account.platform} {account.id}), {speaks}:")
+        lines += [f"  {line}" for line in _settings_of(config, voice)]
+    return lines
+
+
+def _settings_of(base: HavenConfig, voice: Voice) -> list[str]:
+    config, own = voice.config, sorted(voice.templates)
+    hours = config.working_hours
+    rota = config.alerts.rota
+    if not rota.shifts:
+        duty = "every safeguarding lead and deputy (no rota)"
+    elif rota == base.alerts.rota:
+        duty = f"the organisation's rota (alerts.rota, {len(rota.shifts)} shift(s))"
+    elif len(rota.shifts) == 1 and not rota.cover and rota.shifts[0].starts == rota.shifts[0].ends:
+        shift = rota.shifts[0]
+        duty = f"lead {shift.lead or 'every lead'}, deputy {shift.deputy or 'every deputy'}"
+    else:
+        duty = f"the page's own rota ({len(rota.shifts)} shift(s))"
+    kept = config.data_protection.retention_days
+    return [
+        f"name in replies: {voice.page_name}",
+        "templates: "
+        + (f"its own {', '.join(own)}; the rest" if own else "all")
+        + " from the rule packs",
+        "referral: "
+        + (
+            f"{voice.referral!r} in the private {', '.join(voice.referral_in)} replies"
+            if voice.referral
+            else "none added"
+        ),  # fmt: skip
+        f"hours: {', '.join(hours.days)} {hours.opens:%H:%M}-{hours.closes:%H:%M}"
+        + (f", {len(hours.bank_holidays)} bank holiday(s)" if hours.bank_holidays else ""),
+        f"lead and deputy: {duty}",
+        f"retention: texts kept {kept} day{'s' if kept != 1 else ''}"
+        + (" (this page saves no chats)" if voice.retention == "not_saved" else ""),
+        "family posts: "
+        + ("allowed (checked for names and photos)" if voice.family_posts else "never"),
+    ]
+
+
+def voice_warnings(config: HavenConfig, ruleset: RuleSet) -> list[str]:
+    """Templates a voice words or refers in that no rule ever drafts (a typo, most likely)."""
+    found = []
+    for key, settings in config.voices.items():
+        for name in (*settings.templates, *(settings.referral_in if settings.referral else ())):
+            if name not in ruleset.templates:
+                found.append(f"voices.{key}: no reply template called {name!r} in the rule packs")
+    return found

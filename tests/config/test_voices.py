@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.config import ConfigError, HavenConfig
 from bot.config.voices import page_config, retention_by_account, voice_for
@@ -107,3 +108,40 @@ def test_a_wrong_voice_is_refused_with_its_place_named(
     with pytest.raises(ConfigError, match="voices") as refused:
         make_settings(tmp_path, config={"voices": voices})
     assert says in str(refused.value)
+
+
+def test_check_config_shows_each_pages_effective_settings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from tests.helpers import environ_for_tests, write_config
+
+    path = write_config(tmp_path)
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["organisation"]["page_name"] = "Families Together"
+    config["alerts"]["accept_dashboard_only"] = True
+    config["voices"] = {"fcs": {**FCS, "templates": {**FCS["templates"], "boundry": {}}}}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["check-config", "--config", str(path)], env=environ_for_tests(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    fcs = out[out.index(f"page Test page (facebook {PAGE_ID}), voices.fcs:") :]
+    fcs, other = fcs.split(f"page Test IG (instagram {IG_ID}), the organisation's voice:")
+    for line in (
+        "  name in replies: Twins Trust FCS",
+        "  templates: its own boundary, boundry; the rest from the rule packs",
+        f"  referral: {TWINLINE!r} in the private help_request, boundary replies",
+        "  hours: mon, tue, wed 10:00-13:00",
+        "  lead and deputy: lead lead_a, deputy deputy_a",
+        "  retention: texts kept 1 day (this page saves no chats)",
+        "  family posts: never",
+    ):
+        assert line in fcs.splitlines(), (line, fcs)
+    assert "  name in replies: Families Together" in other.splitlines()
+    assert "  retention: texts kept 90 days" in other.splitlines()
+    assert "  family posts: allowed (checked for names and photos)" in other.splitlines()
+    assert "  referral: none added" in other.splitlines()
+    # A template no rule drafts is named: a typo would otherwise go unnoticed.
+    assert "warning: voices.fcs: no reply template called 'boundry' in the rule packs" in out
