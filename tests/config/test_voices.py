@@ -145,3 +145,25 @@ def test_check_config_shows_each_pages_effective_settings(tmp_path: Path) -> Non
     assert "  referral: none added" in other.splitlines()
     # A template no rule drafts is named: a typo would otherwise go unnoticed.
     assert "warning: voices.fcs: no reply template called 'boundry' in the rule packs" in out
+
+
+def test_the_example_in_config_yaml_is_a_valid_voices_section() -> None:
+    """The commented example operators copy from: FCS refers to Twinline, Families Together
+    keeps three months."""
+    from tests.helpers import REPO
+
+    text = (REPO / "config.yaml").read_text(encoding="utf-8")
+    block = text[text.index("\nvoices: {}\n") : text.index("\nrules:")].splitlines()[2:]
+    example = yaml.safe_load("voices:\n" + "\n".join(line[1:] for line in block if line))
+    ids = ("104000000000001", "104000000000002", "17841400000000001")
+    accounts = [{"id": i, "name": i, "platform": "facebook", "token_env": f"T_{i}"} for i in ids]
+    config = HavenConfig.model_validate({"meta": {"accounts": accounts}, **example})
+    fcs, families = voice_for(config, "104000000000002"), voice_for(config, "17841400000000001")
+    assert (fcs.page_name, fcs.no_family_posts, fcs.retention) == (
+        "Twins Trust FCS",
+        True,
+        "not_saved",
+    )
+    assert "0800 138 0509" in (fcs.referral or "")
+    assert "advice over social media" in fcs.templates["boundary"]["private"]
+    assert (families.key, families.retention_days) == ("families", 90)
