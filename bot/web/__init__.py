@@ -22,6 +22,7 @@ from bot.web.dashboard import (
     directory,
     holds,
     matches,
+    page_filter,
     people,
     privacy,
     queue,
@@ -74,3 +75,5 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     app.add_template_global(base.status_label, "status_label")
     app.add_template_global(base.case_status_label, "case_status_label")
     app.add_template_global(base.CONSENT_LABELS, "consent_labels")
+    app.add_template_global(page_filter.page_name, "page_name")
+    app.add_template_global(page_filter.page_names, "page_names")

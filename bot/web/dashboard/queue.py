@@ -35,6 +35,7 @@ from bot.web.dashboard.base import (
     pager,
 )
 from bot.web.dashboard.entries import load_entries
+from bot.web.dashboard.page_filter import chosen_page
 
 __all__ = ["bp", "display_author", "highlight"]
 
@@ -106,7 +107,9 @@ def _by_removed_person():  # type: ignore[no-untyped-def]
     )
 
 
-def _reviewed_ids(db: Session, before: tuple[datetime, int] | None, size: int) -> list[Any]:
+def _reviewed_ids(
+    db: Session, before: tuple[datetime, int] | None, size: int, account: str | None
+) -> list[Any]:
     """(id, reviewed_at) of up to size + 1 reviewed queue items, newest review first.
 
     Keyset paging: each page starts after the last one's (reviewed_at, id), walking down
@@ -126,6 +129,8 @@ def _reviewed_ids(db: Session, before: tuple[datetime, int] | None, size: int) -
     )
     if before is not None:
         query = query.where(tuple_(Item.reviewed_at, Item.id) < tuple_(*before))
+    if account is not None:
+        query = query.where(Item.account_id == account)
     order = (Item.reviewed_at.desc(), Item.id.desc())
     return list(db.exec(query.order_by(*order).limit(size + 1)).all())
 
@@ -155,10 +160,11 @@ def queue() -> ResponseReturnValue:
     """Flagged items, most severe first, then oldest first within a severity."""
     reviewed = request.args.get("view") == "reviewed"
     older, before = None, _cursor(request.args.get("before", ""))
+    account = chosen_page()
     with session_scope(engine()) as db:
         if reviewed:
             size = haven().settings.config.dashboard.page_size
-            found = _reviewed_ids(db, before, size)
+            found = _reviewed_ids(db, before, size, account)
             if len(found) > size:
                 last_id, last_at = found[size - 1]
                 older = f"{last_at.isoformat()}_{last_id}"
@@ -169,7 +175,7 @@ def queue() -> ResponseReturnValue:
                 # The total rides along with the page: one pass over the waiting items.
                 select(Item.id, func.count().over())
                 .join(ranks, ranks.c.item_id == Item.id)
-                .where(Item.reviewed_at.is_(None))
+                .where(Item.reviewed_at.is_(None), *_on_page(account))
                 .order_by(
                     ranks.c.rank.desc(),
                     # Within a severity, what raised an alert overnight that nobody has
@@ -183,7 +189,10 @@ def queue() -> ResponseReturnValue:
             # The page's ids first, then their rows: a deep page skips ids, not whole items.
             asked = pager(ANY_TOTAL)
             found = db.exec(query.offset(asked.offset).limit(asked.size)).all()
-            total = found[0][1] if found else db.exec(select(func.count()).select_from(ranks)).one()
+            counted = select(func.count()).select_from(ranks)
+            if account is not None:
+                counted = counted.join(Item, Item.id == ranks.c.item_id).where(*_on_page(account))
+            total = found[0][1] if found else db.exec(counted).one()
             page = pager(total)
             if page.offset != asked.offset:  # asked past the end: the last page instead
                 found = db.exec(query.offset(page.offset).limit(page.size)).all()
@@ -200,4 +209,10 @@ def queue() -> ResponseReturnValue:
         total=total,
         older=older,
         newest=before is None,
+        account=account,
     )
+
+
+def _on_page(account: str | None) -> list[Any]:
+    """The queue's condition for one page (`account=` in the query string), if one is chosen."""
+    return [] if account is None else [Item.account_id == account]
