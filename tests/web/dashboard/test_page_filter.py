@@ -90,3 +90,24 @@ def test_a_page_filter_that_is_not_a_page_is_a_400(app: Flask, value: str) -> No
         response = admin.get(path, query_string={"account": value, **extra})
         assert response.status_code == 400, path
         assert "check what you entered" in response.get_data(as_text=True)
+
+
+def test_check_a_post_reads_the_chosen_pages_voice(tmp_path: Path, enqueuer: LocalEnqueuer) -> None:
+    voices = {"fcs": {"accounts": [PAGE_ID], "name": "Twins Trust FCS", "family_posts": False}}
+    app = create_app(make_settings(tmp_path, config={"voices": voices}), enqueuer=enqueuer,
+                     migrate=True)  # fmt: skip
+    app.config["WTF_CSRF_ENABLED"] = False
+    staff = app.test_client()
+    sign_in(staff, app, "admin", add_user(app, "admin", "admin"))
+    post = "Lovely coffee morning with the Patel family today"
+    for_fcs = staff.post("/check", data={"text": post, "account": PAGE_ID}).get_data(as_text=True)
+    assert "does not post about the families it supports at all" in for_fcs
+    assert f'<option value="{PAGE_ID}" selected>Test page</option>' in for_fcs
+    for_ig = staff.post("/check", data={"text": post, "account": IG_ID}).get_data(as_text=True)
+    assert "does not post about the families it supports at all" not in for_ig
+    # Instagram's own page: checked as an Instagram post.
+    assert '<option value="instagram" selected>Instagram</option>' in for_ig
+    # A page Haven does not look after is no page: checked with the organisation's settings.
+    unknown = staff.post("/check", data={"text": post, "account": "999"}).get_data(as_text=True)
+    assert "does not post about" not in unknown
+    app.extensions["haven"].engine.dispose()
