@@ -182,10 +182,21 @@ def _settings_of(base: HavenConfig, voice: Voice) -> list[str]:
 
 
 def voice_warnings(config: HavenConfig, ruleset: RuleSet) -> list[str]:
-    """Templates a voice words or refers in that no rule ever drafts (a typo, most likely)."""
+    """Templates a voice words or refers in that no rule ever drafts (a typo, most likely),
+    and a page's lead or deputy Haven cannot reach beyond the dashboard."""
     found = []
+    alerts = config.alerts
     for key, settings in config.voices.items():
         for name in (*settings.templates, *(settings.referral_in if settings.referral else ())):
             if name not in ruleset.templates:
                 found.append(f"voices.{key}: no reply template called {name!r} in the rule packs")
+        rota = settings.own_rota()
+        named = {n for s in rota.shifts for n in (s.lead, s.deputy) if n} if rota else set()
+        named |= {c.by for c in rota.cover if c.by} if rota else set()
+        for name in sorted(named):
+            if not alerts.reachable(alerts.people.get(name)):
+                found.append(
+                    f"voices.{key}: {name} has no contacts in alerts.people; "
+                    "their pages go to alerts.roles"
+                )
     return found

@@ -145,6 +145,8 @@ def test_check_config_shows_each_pages_effective_settings(tmp_path: Path) -> Non
     assert "  referral: none added" in other.splitlines()
     # A template no rule drafts is named: a typo would otherwise go unnoticed.
     assert "warning: voices.fcs: no reply template called 'boundry' in the rule packs" in out
+    # lead_a and deputy_a have no contacts: their pages would go to the roles' contacts.
+    assert "warning: voices.fcs: lead_a has no contacts in alerts.people" in out
 
 
 def test_the_example_in_config_yaml_is_a_valid_voices_section() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from bot.config.voices import page_config
 from bot.db import session_scope
 from bot.models import Case, Finding, Item, utcnow
 from bot.models.alerts import Escalation
@@ -135,9 +136,10 @@ def _reviewed_ids(
     return list(db.exec(query.order_by(*order).limit(size + 1)).all())
 
 
-def _on_duty_now() -> str | None:
-    """ "sam (safeguarding lead), alex (deputy)" from the rota; None when there is no rota."""
-    config = haven().settings.config
+def _on_duty_now(account: str | None) -> str | None:
+    """ "sam (safeguarding lead), alex (deputy)" from the rota (the chosen page's own, if it
+    has one); None when there is no rota."""
+    config = page_config(haven().settings.config, account)
     if not config.alerts.rota.shifts:
         return None
     return on_duty(config.alerts.rota, config.organisation.timezone, utcnow()).describe()
@@ -202,7 +204,7 @@ def queue() -> ResponseReturnValue:
         entries = load_entries(db, items, utcnow(), via="queue")
     return render_template(
         "dashboard/queue.html",
-        on_duty=_on_duty_now(),
+        on_duty=_on_duty_now(account),
         entries=entries,
         page=page,
         reviewed=reviewed,
