@@ -7,13 +7,16 @@ import copy
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.app import create_app
+from bot.db import session_scope
 from bot.models import Item
 from bot.tasks import LocalEnqueuer
 from tests.helpers import IG_ID, PAGE_ID, load_payload, make_settings, signed_post
@@ -117,4 +120,28 @@ def test_check_a_post_and_the_queue_read_the_chosen_pages_voice(
     assert "On duty now" not in staff.get("/").get_data(as_text=True)  # no rota of the charity's
     fcs_queue = staff.get(f"/?account={PAGE_ID}").get_data(as_text=True)
     assert "On duty now: sam (safeguarding lead), alex (deputy)." in fcs_queue
+    app.extensions["haven"].engine.dispose()
+
+
+def test_response_times_count_each_pages_own_working_hours(
+    tmp_path: Path, enqueuer: LocalEnqueuer
+) -> None:
+    weekend_team = {"days": ["sat", "sun"], "opens": "10:00", "closes": "13:00"}
+    voices = {"fcs": {"accounts": [PAGE_ID], "working_hours": weekend_team}}
+    app = create_app(make_settings(tmp_path, config={"voices": voices}), enqueuer=enqueuer,
+                     migrate=True)  # fmt: skip
+    app.config["WTF_CSRF_ENABLED"] = False
+    on_fcs = comment(app, app.test_client(), HELP, author="911")
+    on_instagram = _instagram_comment(app, HELP, 1011)
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    with session_scope(app.extensions["haven"].engine) as db:
+        for item in (on_fcs, on_instagram):
+            db.execute(update(Item).where(Item.id == item.id).values(received_at=week_ago))
+    staff = app.test_client()
+    sign_in(staff, app, "moderator", add_user(app, "moderator", "moderator"))
+    page = staff.get("/response-times?days=30").get_data(as_text=True)
+    # A week unanswered: the charity's 40 working hours (Mon to Fri, 9 to 5) for Instagram,
+    # two weekend mornings for the FCS team.
+    assert re.search(r'late">40.0 h</span> \(target 4 h\) ·\s+Instagram comment', page), page
+    assert re.search(r'late">6.0 h</span> \(target 4 h\) ·\s+Facebook comment', page), page
     app.extensions["haven"].engine.dispose()
