@@ -75,6 +75,8 @@ def test_the_queue_and_cases_show_one_page_when_asked(app: Flask) -> None:
     assert '<td data-label="Page">Test IG</td>' in cases
     one = admin.get(f"/cases?account={PAGE_ID}").get_data(as_text=True)
     assert _case_ids(one) == [facebook_case.id]
+    detail = admin.get(f"/cases/{instagram_case.id}").get_data(as_text=True)
+    assert "<div><dt>Page</dt><dd>Test IG</dd></div>" in detail
 
 
 @pytest.mark.parametrize(
