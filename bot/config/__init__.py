@@ -57,8 +57,9 @@ class Organisation(_Section):
     name: str = "Our charity"
     page_name: str = "our page"
     timezone: str = "Europe/London"
-    # False: staff never post about supported families (policy 002); a voice may say otherwise.
-    family_posts: bool = True
+    # Whether staff may post about the families a page supports at all. Off: policy 002 never
+    # names or shows a supported family, even with their permission. A voice may allow it.
+    family_posts: bool = False
 
 
 class Account(_Section):

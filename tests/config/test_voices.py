@@ -35,7 +35,7 @@ FCS = {
 def _config(**voices: Any) -> HavenConfig:
     return HavenConfig.model_validate(
         {
-            "organisation": {"page_name": "Families Together"},
+            "organisation": {"page_name": "Families Together", "family_posts": True},
             "meta": {"accounts": list(TEST_ACCOUNTS)},
             "data_protection": {"retention_days": 90, "minimum_days": 2},
             "voices": voices,
@@ -49,6 +49,8 @@ def test_a_page_with_a_voice_gets_its_settings_and_the_others_the_organisations(
     assert (fcs.key, fcs.page_name, fcs.referral) == ("fcs", "Twins Trust FCS", TWINLINE)
     assert (other.key, other.page_name, other.referral) == (None, "Families Together", None)
     assert fcs.no_family_posts and not other.no_family_posts
+    # Unless the organisation says otherwise, no page posts about families (policy 002).
+    assert voice_for(HavenConfig(), PAGE_ID).no_family_posts
     assert (fcs.retention_days, other.retention_days) == (2, 90)
     # The rest of the config is the page's too, in the usual places.
     assert fcs.config.organisation.page_name == "Twins Trust FCS"
@@ -118,7 +120,7 @@ def test_check_config_shows_each_pages_effective_settings(tmp_path: Path) -> Non
 
     path = write_config(tmp_path)
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config["organisation"]["page_name"] = "Families Together"
+    config["organisation"].update(page_name="Families Together", family_posts=True)
     config["alerts"]["accept_dashboard_only"] = True
     config["voices"] = {"fcs": {**FCS, "templates": {**FCS["templates"], "boundry": {}}}}
     path.write_text(yaml.safe_dump(config), encoding="utf-8")

@@ -17,7 +17,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from bot.config.voices import voice_for
 from bot.web.dashboard.base import Segment, haven, highlight
 from rules import Attachment, Message
 from rules import Finding as RuleFinding
@@ -45,14 +44,8 @@ class Flag:
     words: list[str]
 
 
-def check_post(
-    text: str, *, photo: bool, platform: str, no_family_posts: bool = False
-) -> tuple[list[Flag], list[Segment]]:
-    """The personal-details and photo findings a page post would raise, and the marked text.
-
-    `no_family_posts`: the page the post is for lets staff post nothing about families (its
-    voice, bot/config/voices.py), as the worker tells the rules for the page's published posts.
-    """
+def check_post(text: str, *, photo: bool, platform: str) -> tuple[list[Flag], list[Segment]]:
+    """The personal-details and photo findings a page post would raise, and the marked text."""
     ruleset = haven().ruleset
     message = Message(
         text=text,
@@ -60,7 +53,6 @@ def check_post(
         platform=platform,
         attachments=(Attachment("image"),) if photo else (),
         from_page=True,
-        no_family_posts=no_family_posts,
     )
     findings = [f for f in ruleset.evaluate(message) if f.category.split(".", 1)[0] in PAGE_CHECKS]
     descriptions = {rule.id: rule.description for rule in ruleset.rules}
@@ -89,26 +81,8 @@ def check() -> ResponseReturnValue:
     # A plain <select>: WTForms' SelectField warns about its own choice format.
     platform = request.form.get("platform", "facebook")
     platform = platform if platform in WHERE else "facebook"
-    # Which page the post is for: its voice says whether staff may post about families.
-    accounts = {a.id: a for a in haven().settings.config.meta.accounts}
-    account = request.form.get("account", "")
-    account = account if account in accounts else ""
-    if account:
-        platform = accounts[account].platform
-    voice = voice_for(haven().settings.config, account or None)
     if form.validate_on_submit():
-        result = check_post(
-            form.text.data or "",
-            photo=bool(form.photo.data),
-            platform=platform,
-            no_family_posts=voice.no_family_posts,
-        )
+        result = check_post(form.text.data or "", photo=bool(form.photo.data), platform=platform)
     return render_template(
-        "dashboard/check.html",
-        form=form,
-        result=result,
-        platform=platform,
-        platforms=WHERE,
-        account=account,
-        no_family_posts=voice.no_family_posts,
+        "dashboard/check.html", form=form, result=result, platform=platform, platforms=WHERE
     )
