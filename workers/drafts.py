@@ -25,8 +25,7 @@ def draft_replies(
     voice: Voice,
     skip_kinds: Collection[str] = (),
 ) -> list[ReplyDraft]:
-    """At most one public and one private draft per item, from the highest-priority finding,
-    in the words of the item's page (its voice's name, templates and referral line)."""
+    """At most one public and one private draft per item, from the highest-priority finding."""
     escalating = any(f.actions.escalate for f in findings)
     wanted: dict[str, str] = {}
     for finding in reply_order(findings):
@@ -40,6 +39,7 @@ def draft_replies(
             wanted.setdefault("public", public)
     for kind in skip_kinds:
         wanted.pop(kind, None)
+    # In the words of the item's page: its voice's name, templates and referral line.
     context = {"first_name": _first_name(item.author_name), "page_name": voice.page_name}
     drafts = []
     for kind, template in wanted.items():

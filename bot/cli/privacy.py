@@ -9,7 +9,6 @@ import click
 from sqlmodel import Session
 
 from bot.cli.common import CONFIG_OPTION, cli_engine, cli_session, cli_settings
-from bot.config.voices import retention_by_account
 from bot.db import session_scope
 from bot.privacy.retention import purge_expired
 from bot.privacy.retention_report import build_report
@@ -104,6 +103,8 @@ def retention_report(config_path: str | None, as_json: bool) -> None:
 @CONFIG_OPTION
 def retention_purge(config_path: str | None) -> None:
     """Remove every expired text now, batch after batch, as the tick would."""
+    from bot.config.voices import retention_by_account  # each page's own period (its voice)
+
     settings = cli_settings(config_path)
     engine = cli_engine(settings)
     totals = {"items": 0, "inbound_events": 0, "reply_drafts": 0}
