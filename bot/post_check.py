@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.cases.wording import Concern, concerns
 from bot.config import HavenConfig
+from bot.config.voices import voice_for
 from rules import Attachment, Message, RuleSet
 from rules import Finding as RuleFinding
 from rules.model import top_of
@@ -34,15 +35,9 @@ class PostCheck:
 
 
 def families_allowed(config: HavenConfig, account_id: str | None) -> bool:
-    """Whether the page lets staff post about families at all; strict (False) unless it says so.
-
-    The per-page setting belongs to the page's own settings (its `family_posts` flag); a page
-    without one is held to policy 002, the strictest.
-    """
-    for account in config.meta.accounts:
-        if account.id == account_id:
-            return bool(getattr(account, "family_posts", False))
-    return False
+    """Whether the page lets staff post about families at all; strict (False) unless its voice
+    or the organisation says so (bot/config/voices.py): policy 002 is the strictest."""
+    return voice_for(config, account_id).family_posts
 
 
 def check_post(

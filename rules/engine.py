@@ -160,9 +160,19 @@ class RuleSet:
             spans=spans,
         )
 
-    def render(self, template: str, channel: str, context: Mapping[str, str]) -> str:
-        """Fill a reply template; only {first_name} and {page_name}, cleaned, are ever used."""
-        variants = self.templates.get(template)
+    def render(
+        self,
+        template: str,
+        channel: str,
+        context: Mapping[str, str],
+        *,
+        overrides: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> str:
+        """Fill a reply template; only {first_name} and {page_name}, cleaned, are ever used.
+
+        `overrides` are a page's own templates (its voice), used before the packs' ones.
+        """
+        variants = (overrides or {}).get(template) or self.templates.get(template)
         kind = channel_kind(channel)
         if variants is None or not variants.get(kind):
             raise KeyError(f"no {kind} variant of reply template {template!r}")

@@ -78,6 +78,9 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     from_page: bool = False  # written by the page itself (its own posts/replies)
     author_id: str | None = None
+    # The page this was written to does not let staff post about supported families at all
+    # (policy 002, a page voice's `family_posts: false`): the page-post checks may be stricter.
+    no_family_posts: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.config import HavenConfig
+from bot.config.voices import voice_for
 from bot.db import session_scope
 from bot.models import Item, utcnow
 from rules import RuleSet
@@ -76,7 +77,6 @@ def handle_batch(
     ruleset: RuleSet,
     item_ids: Sequence[int],
     *,
-    page_name: str,
     config: HavenConfig,
 ) -> dict[int, list[str]]:
     """Judge claimed items together and record each outcome in the session; the caller commits.
@@ -93,14 +93,17 @@ def handle_batch(
     items = list(session.exec(wanted.execution_options(populate_existing=True)).all())
     judged_items = [item for item in items if needs_judging(item)]
     # One detector call for the whole batch: the embedding model runs once over every text.
-    found = evaluate_many(ruleset, [message_of(item) for item in judged_items])
+    messages = [
+        message_of(item, no_family_posts=voice_for(config, item.account_id).no_family_posts)
+        for item in judged_items
+    ]
+    found = evaluate_many(ruleset, messages)
     judged = {item.id: findings for item, findings in zip(judged_items, found, strict=True)}
     return {
         item.id: handle_item(
             session,
             ruleset,
             item.id,
-            page_name=page_name,
             config=config,
             judged=judged.get(item.id),
             versions_locked=True,
@@ -126,10 +129,10 @@ def process_batch(
     engine: Engine, ruleset: RuleSet, config: HavenConfig, item_ids: Sequence[int]
 ) -> BatchOutcome:
     """Do claimed items in one transaction, or one by one if that raises."""
-    page_name = config.organisation.page_name
+    # Each item speaks in its own page's voice (handle_item asks bot/config/voices.py).
     try:
         with session_scope(engine) as session:
-            handle_batch(session, ruleset, item_ids, page_name=page_name, config=config)
+            handle_batch(session, ruleset, item_ids, config=config)
         return BatchOutcome(done=list(item_ids))
     except Exception as exc:
         if len(item_ids) == 1:
@@ -141,7 +144,7 @@ def process_batch(
     for item_id in item_ids:
         try:
             with session_scope(engine) as session:
-                handle_item(session, ruleset, item_id, page_name=page_name, config=config)
+                handle_item(session, ruleset, item_id, config=config)
             outcome.done.append(item_id)
         except Exception as exc:
             release_item(engine, item_id, error=type(exc).__name__)

@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from sqlmodel import Session
 
 from bot.audit import record
+from bot.config.voices import Voice
 from bot.models import Case, Item, ReplyDraft
 from rules import Finding, RuleSet
 from rules.actions import planned_replies
@@ -21,7 +22,7 @@ def draft_replies(
     findings: Sequence[Finding],
     case: Case | None,
     *,
-    page_name: str,
+    voice: Voice,
     skip_kinds: Collection[str] = (),
 ) -> list[ReplyDraft]:
     """At most one public and one private draft per item, from the highest-priority finding."""
@@ -32,7 +33,8 @@ def draft_replies(
     )
     for kind in skip_kinds:
         wanted.pop(kind, None)
-    context = {"first_name": _first_name(item.author_name), "page_name": page_name}
+    # In the words of the item's page: its voice's name, templates and referral line.
+    context = {"first_name": _first_name(item.author_name), "page_name": voice.page_name}
     drafts = []
     for kind, template in wanted.items():
         draft = ReplyDraft(
@@ -40,7 +42,7 @@ def draft_replies(
             case_id=case.id if case else None,
             kind=kind,
             template=template,
-            text=ruleset.render(template, _reply_channel(item, kind), context),
+            text=voice.render(ruleset, template, _reply_channel(item, kind), context),
         )
         session.add(draft)
         session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.actions import enqueue_action
+from bot.config.voices import retention_by_account
 from bot.context import current
 from bot.directory.introductions import settle_introductions
 from bot.models import OutboundAction
@@ -81,5 +82,9 @@ def tick() -> dict[str, int]:
         # After the deadline warnings, so the alerts they raise go out on this tick.
         **run_alert_timers(),
         # Last: removing old texts can wait; nothing above should wait for it.
-        "retention_purged": run_retention(ctx.engine, ctx.settings.config.data_protection),
+        "retention_purged": run_retention(
+            ctx.engine,
+            ctx.settings.config.data_protection,
+            days_by_account=retention_by_account(ctx.settings.config),
+        ),
     }

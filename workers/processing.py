@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from bot.audit import record
 from bot.cases.hiding import hide_on_arrival
 from bot.config import HavenConfig
+from bot.config.voices import voice_for
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
 from bot.notify.out_of_hours import reply_out_of_hours
@@ -62,20 +64,25 @@ def handle_item(
     ruleset: RuleSet,
     item_id: int,
     *,
-    page_name: str,
+    page_name: str | None = None,
     config: HavenConfig | None = None,
     judged: list[RuleFinding] | None = None,
     versions_locked: bool = False,
 ) -> list[str]:
     """Judge a claimed item and record the outcome; returns the categories found.
 
-    `config` routes alerts and sets office hours (defaults when None). `judged` is what the
-    rules already found in the item's message when a batch judged many at once (batches.py),
-    which also locked every version first (`versions_locked`).
+    `config` routes alerts and sets office hours (defaults when None), as the item's page
+    sees it (its voice: bot/config/voices.py); `page_name`, if given, is the name replies use.
+    `judged` is what the rules already found in the item's message when a batch judged many at
+    once (batches.py), which also locked every version first (`versions_locked`).
     """
     item = session.get(Item, item_id)
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
+    voice = voice_for(config or HavenConfig(), item.account_id)
+    if page_name is not None:
+        voice = replace(voice, page_name=page_name)
+    config = voice.config
     if not versions_locked:
         lock_versions(session, item)
     if not item.known_account or item.standby:
@@ -88,7 +95,10 @@ def handle_item(
         _finish(session, item, "processed", [])
         return []
     inherit_state(session, item)
-    findings = ruleset.evaluate(message_of(item)) if judged is None else list(judged)
+    if judged is None:
+        findings = ruleset.evaluate(message_of(item, no_family_posts=voice.no_family_posts))
+    else:
+        findings = list(judged)
     if newer_version_exists(session, item):
         # An older text that arrived late: only risk in it still matters (see versions.py).
         risk = [f for f in findings if f.category.startswith("risk.")]
@@ -108,11 +118,8 @@ def handle_item(
     # A message in the private conversation a private reply started joins that reply's case.
     joined = join_private_conversation(session, item)
     case = attach_to_case(session, item, findings) or joined
-    config = config or HavenConfig()
     if not item.from_page and not item.is_echo:
-        draft_replies(
-            session, ruleset, item, findings, case, page_name=page_name, skip_kinds=answered
-        )
+        draft_replies(session, ruleset, item, findings, case, voice=voice, skip_kinds=answered)
         hide_on_arrival(session, item, findings, config.hiding)
     raise_alerts_for_item(session, ruleset, item, findings, config)
     if not item.from_page and not item.is_echo:
@@ -133,8 +140,8 @@ def needs_judging(item: Item) -> bool:
     return item.known_account and not item.standby and item.verb not in STATE_VERBS
 
 
-def message_of(item: Item) -> Message:
-    """What the rules see of an item."""
+def message_of(item: Item, *, no_family_posts: bool) -> Message:
+    """What the rules see of an item (`no_family_posts`: its page's voice says so)."""
     return Message(
         text=item.text or "",
         channel=item.channel,
@@ -142,6 +149,8 @@ def message_of(item: Item) -> Message:
         attachments=tuple(Attachment(a.get("type", ""), a.get("url")) for a in item.attachments),
         from_page=item.from_page,
         author_id=item.author_id,
+        # The page's own posts: may staff post about the families it supports at all?
+        no_family_posts=no_family_posts,
     )
 
 

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from bot.audit import record
 from bot.cases.status import apply_status, assign, may_hold
 from bot.config import HavenConfig
+from bot.config.voices import page_config
 from bot.models import SAFEGUARDING_ROLES, Case, Finding, Item, User
 from bot.models.alerts import Alert
 from bot.notify.duty import on_duty
@@ -78,6 +79,8 @@ def escalate_case(
     """
     if case.status == "closed":
         raise CannotEscalate(f"case {case.id} is closed")
+    # The page the case came in on decides its hours and its lead (voices in config.yaml).
+    config = page_config(config, case.account_id)
     if by is not None and case.status != "escalated":
         apply_status(session, case, "escalated", reason or "", None, now, actor_id=by.id)  # type: ignore[arg-type]
     else:

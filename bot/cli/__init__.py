@@ -139,7 +139,9 @@ def check_config(config_path: str | None) -> None:
             "beyond the dashboard: give alerts.roles.safeguarding_lead an email address, a "
             "phone number (alerts.sms) or a webhook, or set alerts.accept_dashboard_only: true"
         )
-    warnings = config_warnings(settings)
+    from bot.config.voices import describe_pages, voice_warnings
+
+    warnings = config_warnings(settings) + voice_warnings(settings.config, ruleset)
     # "ok" alone means nothing is missing; the warnings follow, one a line, and exit 0.
     count = len(warnings)
     status = f"ok with {count} warning{'s' if count > 1 else ''}" if warnings else "ok"
@@ -150,6 +152,9 @@ def check_config(config_path: str | None) -> None:
 
     for note in (*settings.config.notices, *rota_notes(alerts)):
         click.echo(f"note: {note}")
+    # The effective settings of each page: its voice's, else the organisation's.
+    for line in describe_pages(settings.config):
+        click.echo(line)
 
 
 def config_warnings(settings: Settings) -> list[str]:

@@ -103,12 +103,18 @@ def retention_report(config_path: str | None, as_json: bool) -> None:
 @DATABASE_OPTIONS
 def retention_purge(config_path: str | None) -> None:
     """Remove every expired text now, batch after batch, as the tick would."""
+    from bot.config.voices import retention_by_account  # each page's own period (its voice)
+
     settings = cli_settings(config_path)
     engine = cli_engine(settings)
     totals = {"items": 0, "inbound_events": 0, "reply_drafts": 0}
     while True:
         with session_scope(engine) as session:
-            counts = purge_expired(session, settings.config.data_protection)
+            counts = purge_expired(
+                session,
+                settings.config.data_protection,
+                days_by_account=retention_by_account(settings.config),
+            )
         for name, count in counts.items():
             totals[name] += count
         if not any(counts.values()):

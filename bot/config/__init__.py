@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets as secrets_module
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,7 @@ from bot.config.hiding import Hiding
 from bot.config.hours import WorkingHours, move_old_keys
 from bot.config.privacy import DataProtection
 from bot.config.section import Section as _Section
+from bot.config.voice_settings import VOICE_KEY, VoiceSettings, check_voices
 from bot.crypto import ENV_NAME as KEYS_ENV
 from bot.crypto import parse_keys
 from rules import RulesConfig
@@ -55,6 +57,9 @@ class Organisation(_Section):
     name: str = "Our charity"
     page_name: str = "our page"
     timezone: str = "Europe/London"
+    # Whether staff may post about the families a page supports at all. Off: policy 002 never
+    # names or shows a supported family, even with their permission. A voice may allow it.
+    family_posts: bool = False
 
 
 class Account(_Section):
@@ -102,6 +107,8 @@ class HavenConfig(_Section):
     data_protection: DataProtection = DataProtection()
     working_hours: WorkingHours = WorkingHours()
     hiding: Hiding = Hiding()
+    # Per page: name in replies, templates, hours, lead, retention (bot/config/voice_settings.py).
+    voices: dict[str, VoiceSettings] = {}
     rules: RulesConfig = RulesConfig()
     # What check-config and the processes' start say about the file (old keys read, ...).
     _notices: tuple[str, ...] = PrivateAttr(default=())
@@ -113,6 +120,19 @@ class HavenConfig(_Section):
         config = handler(data)
         config._notices = (*config._notices, *notices)
         return config
+
+    @field_validator("voices")
+    @classmethod
+    def _voice_keys(cls, value: dict[str, VoiceSettings]) -> dict[str, VoiceSettings]:
+        for key in value:
+            if not re.match(VOICE_KEY, key):
+                raise ValueError(f"{key!r}: a voice's name is lower-case letters, digits, - or _")
+        return value
+
+    @model_validator(mode="after")
+    def _voices_name_known_accounts(self) -> HavenConfig:
+        check_voices(self.voices, {a.id for a in self.meta.accounts})
+        return self
 
     @property
     def notices(self) -> tuple[str, ...]:

@@ -13,6 +13,9 @@ class DataProtection(Section):
     # after they arrived; the minimal case record (type, dates, status, outcome, categories)
     # stays. 90 days is what the charity's webchat policy keeps transcripts for.
     retention_days: int = Field(default=90, ge=1, le=3650)
+    # What a page that promised not to save chats (voices.*.retention: not_saved) keeps them
+    # for: long enough for staff to read and answer, and no longer.
+    minimum_days: int = Field(default=1, ge=1, le=30)
     # Rows purged per table per tick: a large backlog is worked off over a few ticks instead
     # of holding one long transaction against the webhook's writes.
     purge_batch_size: int = Field(default=500, ge=1, le=100_000)

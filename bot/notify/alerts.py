@@ -27,6 +27,7 @@ from bot.cases.escalation import escalate_case
 from bot.cases.partners import open_partner_task
 from bot.config import HavenConfig
 from bot.config.alerts import Alerts, CategoryRoute, Partner
+from bot.config.voices import voice_for
 from bot.models import SAFEGUARDING_ROLES, Case, Item, ReplyDraft, utcnow
 from bot.models.alerts import Alert
 from bot.notify.hours import is_open, out_of_hours_reply
@@ -242,6 +243,7 @@ def _use_out_of_hours_reply(
                 page_name=config.organisation.page_name,
                 when=received,
                 working=config.working_hours,
+                overrides=voice_for(config, item.account_id).overrides(ruleset),
             )
         except KeyError:
             log.warning(

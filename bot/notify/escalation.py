@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 from bot.audit import record
 from bot.cases.status import assign
 from bot.config import HavenConfig
+from bot.config.voices import page_config
 from bot.db import add_unless_taken, session_scope
 from bot.models import Case, utcnow
 from bot.models.alerts import Alert, AlertDelivery, Escalation
@@ -121,6 +122,9 @@ def page(
     facts: dict[str, Any] | None = None,
 ) -> Alert | None:
     """Raise the alert for the escalation's current level (routing picks the channels)."""
+    # The case's page may have its own lead and deputy (voices in config.yaml).
+    case = session.get(Case, escalation.case_id)
+    config = page_config(config, case.account_id if case else None)
     alerts = config.alerts
     level = escalation.level
     roles = [LEAD, DEPUTY] if level > 0 or alerts.escalation.page_deputy_at_once else [LEAD]

@@ -7,6 +7,7 @@ what the reply says is `alerts.office_hours`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,6 +81,7 @@ def out_of_hours_reply(
     page_name: str,
     when: datetime,
     working: WorkingHours,
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """The private reply for risk out of hours: when staff are back, and the crisis lines.
 
@@ -89,7 +91,7 @@ def out_of_hours_reply(
     """
     channel = DM_CHANNEL.get(platform, "fb_dm")
     context = {"first_name": first_name, "page_name": page_name}
-    text = ruleset.render(hours.out_of_hours_template, channel, context)
+    text = ruleset.render(hours.out_of_hours_template, channel, context, overrides=overrides)
     parts = [
         text.rstrip(),
         hours.back_sentence.replace("{back}", describe_back(working, timezone, when)),

@@ -25,6 +25,7 @@ from bot.audit import record
 from bot.cases.consent import link_contact
 from bot.config import HavenConfig
 from bot.config.hours import WorkingHours
+from bot.config.voices import voice_for
 from bot.models import Case, Item, OutboundAction, ReplyDraft, utcnow
 from bot.models.dashboard import CaseEvent
 from bot.notify.hours import DM_CHANNEL, describe_back, is_open, next_opening
@@ -147,7 +148,9 @@ def _acknowledge(
         "page_name": config.organisation.page_name,
     }
     try:
-        text = ruleset.render(wanted.acknowledgement_template, item.channel, context)
+        # In the page's own words (its voice), like every reply it drafts.
+        voice = voice_for(config, item.account_id)
+        text = voice.render(ruleset, wanted.acknowledgement_template, item.channel, context)
     except KeyError:
         log.warning("no %s template; no acknowledgement sent", wanted.acknowledgement_template)
         return None

@@ -23,6 +23,7 @@ from bot.web.dashboard import (
     directory,
     holds,
     matches,
+    page_filter,
     people,
     privacy,
     queue,
@@ -70,6 +71,8 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         csrf.exempt(module.bp)
     app.context_processor(login.permissions)
     app.context_processor(alerts.alerts_waiting)
+    app.add_template_global(page_filter.page_name, "page_name")
+    app.add_template_global(page_filter.page_names, "page_names")
     app.add_template_filter(base.local_time, "local")
     app.add_template_filter(base.duration, "duration")
     app.add_template_global(base.status_label, "status_label")

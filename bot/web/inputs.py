@@ -9,10 +9,15 @@ and call `ascii_int` directly.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from bot.untrusted import MAX_ROW_ID, ascii_int
+
+# A Meta id (a Page's or an Instagram account's): opaque, but always ASCII digits.
+META_ID = re.compile(r"[0-9]{1,64}", re.ASCII)
 
 
 class AsciiIdConverter(IntegerConverter):
@@ -41,3 +46,16 @@ def query_int(name: str, default: int, *, low: int = 0, high: int = MAX_ROW_ID) 
     if number is None:
         abort(400, description=f"'{name}' must be a whole number from {low} to {high}.")
     return number
+
+
+def query_meta_id(name: str, known: set[str]) -> str | None:
+    """A page or account id from the query string: None when absent or empty, 400 when it is
+    not ASCII digits or not one of `known` (the pages Haven looks after)."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if not META_ID.fullmatch(raw):
+        abort(400, description=f"'{name}' must be a page's id, in digits.")
+    if raw not in known:
+        abort(400, description=f"Haven looks after no page with the id {raw}.")
+    return raw

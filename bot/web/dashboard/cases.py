@@ -30,6 +30,7 @@ from bot.web.dashboard.base import (
     restricted,
 )
 from bot.web.dashboard.entries import load_entries, removal_marks
+from bot.web.dashboard.page_filter import chosen_page
 from bot.web.inputs import query_int
 
 OPEN = "open"
@@ -44,6 +45,7 @@ def _filters() -> dict[str, str]:
         "type": args.get("type", "") if args.get("type") in CASE_TYPES else "",
         "severity": args.get("severity", "") if args.get("severity") in SEVERITY_RANK else "",
         "assignee": _assignee(args.get("assignee", "")),
+        "account": chosen_page() or "",
     }
 
 
@@ -67,6 +69,8 @@ def cases() -> ResponseReturnValue:
         query = query.where(Case.case_type == chosen["type"])
     if chosen["severity"]:
         query = query.where(Case.severity == chosen["severity"])
+    if chosen["account"]:
+        query = query.where(Case.account_id == chosen["account"])
     if chosen["assignee"] == "none":
         query = query.where(Case.assignee_id.is_(None))
     elif chosen["assignee"]:

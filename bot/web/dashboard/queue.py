@@ -18,6 +18,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from bot.config.voices import page_config
 from bot.db import session_scope
 from bot.models import Case, Finding, Item, utcnow
 from bot.models.alerts import Escalation
@@ -35,6 +36,7 @@ from bot.web.dashboard.base import (
     pager,
 )
 from bot.web.dashboard.entries import load_entries
+from bot.web.dashboard.page_filter import chosen_page
 
 __all__ = ["bp", "display_author", "highlight"]
 
@@ -106,7 +108,9 @@ def _by_removed_person():  # type: ignore[no-untyped-def]
     )
 
 
-def _reviewed_ids(db: Session, before: tuple[datetime, int] | None, size: int) -> list[Any]:
+def _reviewed_ids(
+    db: Session, before: tuple[datetime, int] | None, size: int, account: str | None
+) -> list[Any]:
     """(id, reviewed_at) of up to size + 1 reviewed queue items, newest review first.
 
     Keyset paging: each page starts after the last one's (reviewed_at, id), walking down
@@ -126,13 +130,16 @@ def _reviewed_ids(db: Session, before: tuple[datetime, int] | None, size: int) -
     )
     if before is not None:
         query = query.where(tuple_(Item.reviewed_at, Item.id) < tuple_(*before))
+    if account is not None:
+        query = query.where(Item.account_id == account)
     order = (Item.reviewed_at.desc(), Item.id.desc())
     return list(db.exec(query.order_by(*order).limit(size + 1)).all())
 
 
-def _on_duty_now() -> str | None:
-    """ "sam (safeguarding lead), alex (deputy)" from the rota; None when there is no rota."""
-    config = haven().settings.config
+def _on_duty_now(account: str | None) -> str | None:
+    """ "sam (safeguarding lead), alex (deputy)" from the rota (the chosen page's own, if it
+    has one); None when there is no rota."""
+    config = page_config(haven().settings.config, account)
     if not config.alerts.rota.shifts:
         return None
     return on_duty(config.alerts.rota, config.organisation.timezone, utcnow()).describe()
@@ -155,10 +162,11 @@ def queue() -> ResponseReturnValue:
     """Flagged items, most severe first, then oldest first within a severity."""
     reviewed = request.args.get("view") == "reviewed"
     older, before = None, _cursor(request.args.get("before", ""))
+    account = chosen_page()
     with session_scope(engine()) as db:
         if reviewed:
             size = haven().settings.config.dashboard.page_size
-            found = _reviewed_ids(db, before, size)
+            found = _reviewed_ids(db, before, size, account)
             if len(found) > size:
                 last_id, last_at = found[size - 1]
                 older = f"{last_at.isoformat()}_{last_id}"
@@ -169,7 +177,7 @@ def queue() -> ResponseReturnValue:
                 # The total rides along with the page: one pass over the waiting items.
                 select(Item.id, func.count().over())
                 .join(ranks, ranks.c.item_id == Item.id)
-                .where(Item.reviewed_at.is_(None))
+                .where(Item.reviewed_at.is_(None), *_on_page(account))
                 .order_by(
                     ranks.c.rank.desc(),
                     # Within a severity, what raised an alert overnight that nobody has
@@ -183,7 +191,10 @@ def queue() -> ResponseReturnValue:
             # The page's ids first, then their rows: a deep page skips ids, not whole items.
             asked = pager(ANY_TOTAL)
             found = db.exec(query.offset(asked.offset).limit(asked.size)).all()
-            total = found[0][1] if found else db.exec(select(func.count()).select_from(ranks)).one()
+            counted = select(func.count()).select_from(ranks)
+            if account is not None:
+                counted = counted.join(Item, Item.id == ranks.c.item_id).where(*_on_page(account))
+            total = found[0][1] if found else db.exec(counted).one()
             page = pager(total)
             if page.offset != asked.offset:  # asked past the end: the last page instead
                 found = db.exec(query.offset(page.offset).limit(page.size)).all()
@@ -193,11 +204,17 @@ def queue() -> ResponseReturnValue:
         entries = load_entries(db, items, utcnow(), via="queue")
     return render_template(
         "dashboard/queue.html",
-        on_duty=_on_duty_now(),
+        on_duty=_on_duty_now(account),
         entries=entries,
         page=page,
         reviewed=reviewed,
         total=total,
         older=older,
         newest=before is None,
+        account=account,
     )
+
+
+def _on_page(account: str | None) -> list[Any]:
+    """The queue's condition for one page (`account=` in the query string), if one is chosen."""
+    return [] if account is None else [Item.account_id == account]

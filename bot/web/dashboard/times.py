@@ -20,6 +20,8 @@ from sqlmodel import Session, select
 
 from bot.cases.access import cases_seen_by
 from bot.cases.wording import TOP_PHRASES, phrase
+from bot.config.hours import WorkingHours
+from bot.config.voices import page_config
 from bot.models import Case, Finding, Item, utcnow
 from bot.web.dashboard.base import CHANNEL_LABELS, engine, haven, role
 from bot.web.dashboard.worktime import working_hours_between
@@ -106,9 +108,13 @@ def measure(db: Session, since: datetime, now: datetime) -> list[Measured]:
     case_ids = {item.case_id for item, _ in by_item.values() if item.case_id}
     walled = set(db.exec(select(Case.id).where(Case.id.in_(case_ids), ~cases_seen_by(role()))))
     measured = []
+    # Each page's own working hours (its voice), looked up once per page.
+    hours_of: dict[str, WorkingHours] = {}
     for item, categories in by_item.values():
         tops = {c.split(".", 1)[0] for c in categories}
         end = item.first_action_at or now
+        if item.account_id not in hours_of:
+            hours_of[item.account_id] = page_config(config, item.account_id).working_hours
         measured.append(
             Measured(
                 item_id=item.id,  # type: ignore[arg-type]
@@ -117,7 +123,7 @@ def measure(db: Session, since: datetime, now: datetime) -> list[Measured]:
                 categories=categories,
                 received_at=item.received_at,
                 answered=item.first_action_at is not None,
-                hours=working_hours_between(item.received_at, end, zone, config.working_hours),
+                hours=working_hours_between(item.received_at, end, zone, hours_of[item.account_id]),
                 target=min(config.dashboard.target_hours(t) for t in tops),
                 case_id=item.case_id,
                 restricted=item.case_id in walled,
