@@ -33,6 +33,7 @@ DOMAIN = (
     "bot.crypto_rotate",
     "bot.directory",
     "bot.notify",
+    "bot.photos",  # fetching pictures from Meta's CDN, the consent register
     "bot.privacy",
     "bot.semantic",
     "bot.ticker",

@@ -31,6 +31,7 @@ from bot.config.cases import Cases
 from bot.config.dashboard import Dashboard
 from bot.config.hiding import Hiding
 from bot.config.hours import WorkingHours, move_old_keys
+from bot.config.photos import Photos
 from bot.config.privacy import DataProtection
 from bot.config.section import Section as _Section
 from bot.crypto import ENV_NAME as KEYS_ENV
@@ -100,6 +101,7 @@ class HavenConfig(_Section):
     data_protection: DataProtection = DataProtection()
     working_hours: WorkingHours = WorkingHours()
     hiding: Hiding = Hiding()
+    photos: Photos = Photos()
     rules: RulesConfig = RulesConfig()
     # What check-config and the processes' start say about the file (old keys read, ...).
     _notices: tuple[str, ...] = PrivateAttr(default=())
