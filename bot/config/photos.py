@@ -9,6 +9,7 @@ the worker fetch from an address of an attacker's choosing (or from inside the c
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -33,6 +34,14 @@ class Photos(Section):
     # Picture bytes are analysed in memory and dropped; only findings and a perceptual hash are
     # stored. Keeping the pictures themselves is not built: true is refused rather than ignored.
     keep_images: bool = False
+    # At most this many pictures of one post are looked at (a post may carry dozens).
+    max_per_item: int = Field(default=10, ge=1, le=50)
+    # Who is told when the page posts a photo with people in it and no consent on record: the
+    # person who approves posts (policy 001: the Business Manager), an admin by default.
+    approver_roles: tuple[Literal["admin", "moderator"], ...] = ("admin",)
+    # A page that posts no photos of people at all (policy 002's "no photos of families")
+    # has every person in every picture flagged, however small.
+    no_people_photos: bool = False
     # Two perceptual hashes this many bits apart or fewer are the same photo (after a re-encode,
     # a resize or a light crop): the consent register's match.
     match_distance: int = Field(default=10, ge=0, le=32)
