@@ -1,0 +1,113 @@
+"""Opening a picture from bytes: the pixels (upright, RGB) and what only the file carries (EXIF).
+
+Bounded before decoding: a file over MAX_PIXELS is refused from its header alone, so a small
+file that would unpack to gigabytes (a "decompression bomb") never does.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+MAX_PIXELS = 40_000_000  # a 40-megapixel camera; more is refused before decoding
+_GPS_IFD = 0x8825
+_EXIF_IFD = 0x8769
+_DATE_ORIGINAL, _DATE_DIGITISED, _DATE_CHANGED, _OFFSET_ORIGINAL = 36867, 36868, 306, 36881
+_EXIF_DATE = re.compile(r"^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})")
+_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+
+
+class ImageRefused(ValueError):
+    """The bytes are not a picture Haven will look at (not an image, or too many pixels)."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    rgb: np.ndarray  # height x width x 3, uint8, turned upright as the EXIF orientation says
+    gps: tuple[float, float] | None  # (latitude, longitude) in degrees, from EXIF
+    taken_at: str | None  # "2026-12-07 10:30:00" (with "+01:00" when the camera said)
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+
+def open_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """A Pillow image, upright and RGB; ImageRefused when it is not one or is too large."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageRefused(f"the picture is too large ({width} x {height} pixels)")
+        image.load()
+    except ImageRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageRefused("this is not a picture Haven can read") from exc
+    upright = ImageOps.exif_transpose(image) or image
+    return upright.convert("RGB")
+
+
+def read_picture(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Picture:
+    """The pixels and the EXIF position and time of a picture given as bytes."""
+    import numpy as np
+    from PIL import Image
+
+    image = open_image(data, max_pixels=max_pixels)
+    with Image.open(io.BytesIO(data)) as original:
+        exif = original.getexif()
+    return Picture(rgb=np.asarray(image), gps=_gps(exif), taken_at=_taken_at(exif))
+
+
+def _gps(exif: Any) -> tuple[float, float] | None:
+    try:
+        gps = exif.get_ifd(_GPS_IFD)
+    except (KeyError, ValueError, TypeError):
+        return None
+    lat = _degrees(gps.get(2), gps.get(1), "S")
+    lon = _degrees(gps.get(4), gps.get(3), "W")
+    if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+        return None
+    return (round(lat, 6), round(lon, 6))
+
+
+def _degrees(value: Any, ref: Any, negative: str) -> float | None:
+    """Degrees, minutes, seconds (EXIF rationals) as signed decimal degrees."""
+    try:
+        d, m, s = (float(part) for part in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    total = d + m / 60 + s / 3600
+    if not math.isfinite(total):
+        return None
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    return -total if str(ref or "").strip().upper() == negative else total
+
+
+def _taken_at(exif: Any) -> str | None:
+    try:
+        inner = exif.get_ifd(_EXIF_IFD)
+    except (KeyError, ValueError, TypeError):
+        inner = {}
+    raw = inner.get(_DATE_ORIGINAL) or inner.get(_DATE_DIGITISED) or exif.get(_DATE_CHANGED)
+    match = _EXIF_DATE.match(str(raw or "").strip())
+    if match is None:
+        return None
+    y, mo, d, h, mi, s = match.groups()
+    when = f"{y}-{mo}-{d} {h}:{mi}:{s}"
+    offset = str(inner.get(_OFFSET_ORIGINAL) or "").strip()
+    return when + offset if _OFFSET.match(offset) else when

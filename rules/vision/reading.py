@@ -1,0 +1,91 @@
+"""Text in a picture, by OCR: RapidOCR's PP-OCR models (ONNX files inside the
+rapidocr-onnxruntime wheel, read from the package's own folder; nothing is downloaded).
+
+The models load on first use and are kept for the life of the process (about a second to
+load). One thread each: workers are separate processes on small machines.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .people import Box
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MIN_CONFIDENCE = 0.6  # the recogniser's own score for a line; lower reads are mostly noise
+READ_SIDE = 1600  # larger pictures are read at this size: text stays legible, time bounded
+_lock = threading.Lock()
+_engine: Any = None
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    box: Box  # where the line is, in the original picture's pixels
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The lines, top to bottom, joined by newlines into `text`; `starts[i]` is where line i
+    begins in `text`, so a rule's span can be traced back to the line (and box) it came from."""
+
+    lines: tuple[TextLine, ...]
+    text: str
+    starts: tuple[int, ...]
+
+    def boxes_of(self, span: tuple[int, int]) -> tuple[Box, ...]:
+        """The boxes of the lines a span of `text` touches."""
+        start, end = span
+        found = []
+        for line, first in zip(self.lines, self.starts, strict=True):
+            if first < end and start < first + len(line.text):
+                found.append(line.box)
+        return tuple(found)
+
+
+def _ocr() -> Any:
+    global _engine
+    if _engine is None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        threads = {
+            f"{part}_{kind}_op_num_threads": 1
+            for part in ("det", "cls", "rec")
+            for kind in ("intra", "inter")
+        }
+        _engine = RapidOCR(**threads)
+    return _engine
+
+
+def read_text(rgb: np.ndarray) -> Reading:
+    """Every line of text Haven can read in an RGB picture."""
+    import cv2
+
+    height, width = rgb.shape[:2]
+    scale = min(1.0, READ_SIDE / max(height, width))
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if scale < 1.0:
+        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    with _lock:  # one recogniser per process, and it keeps per-call state
+        result, _ = _ocr()(bgr)
+    lines = []
+    for points, text, score in result or ():
+        text = " ".join(str(text).split())
+        if not text or float(score) < MIN_CONFIDENCE:
+            continue
+        xs = [p[0] / scale for p in points]
+        ys = [p[1] / scale for p in points]
+        x, y = int(min(xs)), int(min(ys))
+        box = (x, y, int(max(xs)) - x, int(max(ys)) - y)
+        lines.append(TextLine(text, box, round(float(score), 3)))
+    lines.sort(key=lambda ln: (ln.box[1] + ln.box[3] // 2, ln.box[0]))
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line.text) + 1
+    return Reading(tuple(lines), "\n".join(ln.text for ln in lines), tuple(starts))
