@@ -13,6 +13,7 @@ from bot.privacy.hold_reviews import run_hold_reminders
 from bot.privacy.retention import run_retention
 from workers.alerts import dispatch_quietly, run_alert_timers
 from workers.follow_up import run_follow_ups
+from workers.photos import photos_of_item
 from workers.processing import claim_item, handle_item, release_item
 from workers.sending import perform
 from workers.sweep import sweep_stuck_items
@@ -25,10 +26,14 @@ def process_item(item_id: int) -> str:
     if not claim_item(ctx.engine, item_id):
         return "already claimed"
     try:
+        config = ctx.settings.config
+        # Pictures are fetched and looked at first, outside the item's transaction.
+        photos = photos_of_item(ctx.engine, ctx.ruleset, item_id, config.photos)
         with session_scope(ctx.engine) as session:
-            config = ctx.settings.config
             page_name = config.organisation.page_name
-            handle_item(session, ctx.ruleset, item_id, page_name=page_name, config=config)
+            handle_item(
+                session, ctx.ruleset, item_id, page_name=page_name, config=config, photos=photos
+            )
     except Exception as exc:
         # Nothing of the failed attempt was committed; hand the item back so the queue's
         # retry (or the sweep) can claim it again.

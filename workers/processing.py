@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -14,6 +15,8 @@ from bot.config import HavenConfig
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
 from bot.notify.out_of_hours import reply_out_of_hours
+from bot.photos.look import PhotoLook
+from bot.photos.outcome import settle_photos
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
@@ -64,10 +67,12 @@ def handle_item(
     *,
     page_name: str,
     config: HavenConfig | None = None,
+    photos: Sequence[PhotoLook] = (),
 ) -> list[str]:
     """Judge a claimed item and record the outcome; returns the categories found.
 
-    `config` routes alerts and sets office hours (defaults when None).
+    `config` routes alerts and sets office hours (defaults when None); `photos` is what was
+    seen in its pictures (workers/photos.py), looked at before this transaction.
     """
     item = session.get(Item, item_id)
     if item is None:
@@ -99,11 +104,12 @@ def handle_item(
         # Its own private messages (echoes) are between the page and one person: not checked.
         public = item.channel not in DM_CHANNELS
         findings = [f for f in findings if public and f.category.split(".")[0] in PAGE_CHECKS]
+    config = config or HavenConfig()
+    findings = settle_photos(session, item, findings, list(photos), config.photos)
     _store_findings(session, item, findings)
     # A message in the private conversation a private reply started joins that reply's case.
     joined = join_private_conversation(session, item)
     case = attach_to_case(session, item, findings) or joined
-    config = config or HavenConfig()
     if not item.from_page and not item.is_echo:
         draft_replies(
             session, ruleset, item, findings, case, page_name=page_name, skip_kinds=answered
