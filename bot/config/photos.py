@@ -21,6 +21,9 @@ _HOST_PATTERN = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$")
 
 
 class Photos(Section):
+    # false: pictures are not downloaded at all (`haven demo`, whose photo URLs are made up, or
+    # a trial without network); items are judged on their words and say the photo wasn't checked.
+    fetch: bool = True
     # Hosts an attachment may be fetched from (and redirected to): exact names, or "*.domain"
     # for any name under it. Tests add their own local host; a charity should not need to.
     allowed_hosts: tuple[str, ...] = ("*.fbcdn.net", "*.cdninstagram.com", "lookaside.fbsbx.com")

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # Attachment types that are a still picture (webhooks/events reports Page feed photos as image).
 PICTURE_TYPES = frozenset({"image", "photo"})
 NOT_LOOKED_AT = "photos are not looked at here (Haven's `photos` extra is not installed)"
+NOT_FETCHED = "the photo couldn't be checked: fetching photos is turned off (photos.fetch)"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def look_at_photos(
     pictures = pictures_of(item, config)
     if not pictures:
         return []
+    if not config.fetch:
+        return [PhotoLook(p, url_digest(u), "refused", note=NOT_FETCHED) for p, u in pictures]
     if not can_look():
         return [PhotoLook(p, url_digest(u), "unavailable", note=NOT_LOOKED_AT) for p, u in pictures]
     http = http or requests.Session()

@@ -116,6 +116,27 @@ def test_a_photo_that_cannot_be_fetched_never_loses_the_item(
     assert observation.note.startswith("the photo couldn't be checked") and note in observation.note
 
 
+def test_with_fetching_off_nothing_is_contacted_and_the_item_says_so(
+    tmp_path: Path, cdn: LocalCDN
+) -> None:
+    config = {
+        "meta": {"accounts": TEST_ACCOUNTS},
+        "photos": {"allowed_hosts": [HOST], "fetch": False},
+    }
+    off = create_app(
+        make_settings(tmp_path, config=config), enqueuer=LocalEnqueuer([0], start=False)
+    )
+    try:
+        url = cdn.serve("/v/t39/family.jpg", Answer(jpeg(people(2))))
+        item = _processed(off, comment_with_photo(url, "Call me on 07700 900123"))
+        assert "pii.phone" in {f.category for f in _rows(off, Finding, item)}
+        [observation] = _rows(off, PhotoObservation, item)
+        assert observation.status == "refused" and "turned off" in observation.note
+        assert cdn.requests == []
+    finally:
+        off.extensions["haven"].engine.dispose()
+
+
 def test_an_alert_about_a_photo_carries_no_picture_and_no_words(app: Flask, cdn: LocalCDN) -> None:
     url = cdn.serve("/v/t39/family.jpg", Answer(jpeg(people(2))))
     item = _processed(app, comment_with_photo(url))
