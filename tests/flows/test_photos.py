@@ -141,6 +141,10 @@ def test_photos_from_a_visitor_and_from_the_page(
     other = stack.judged(f"{PAGE_ID}_9000000000103")
     assert "photo-no-consent" in _rules(stack, other)
     assert _observation(stack, other).consent_id is None
+    queue = admin.get("/").get_data(as_text=True)
+    assert "People in the photo and no consent on record" in queue
+    # The visitor's case shows what was seen, in words.
+    assert "Photo 1: 2 people" in admin.get(f"/cases/{case.id}").get_data(as_text=True)
     alerts = stack.wait_for(lambda s: s.exec(select(Alert).where(Alert.item_id == other.id)).all())
     assert any("admin" in alert.roles for alert in alerts)
     for mail in mails_to(smtp, "admin", ""):
