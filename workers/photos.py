@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import requests
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.config.photos import Photos
 from bot.models import Item
-from bot.photos.look import PhotoLook, look_at_photos, pictures_of
+from bot.photos.look import PICTURE_TYPES, PhotoLook, look_at_photos, pictures_of
 from rules import RuleSet
 from workers.versions import STATE_VERBS
 
@@ -26,6 +26,10 @@ def photos_of_item(
 ) -> list[PhotoLook]:
     """Fetch and analyse the item's pictures, if it is one Haven will judge."""
     with Session(engine) as session:
+        # Most items have no picture: their attachments alone say so, nothing is decrypted.
+        attachments = session.exec(select(Item.attachments).where(Item.id == item_id)).first()
+        if not attachments or not any(a.get("type") in PICTURE_TYPES for a in attachments):
+            return []
         item = session.get(Item, item_id)
         if item is None or not _judged(item) or not pictures_of(item, config):
             return []
