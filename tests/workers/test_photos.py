@@ -20,6 +20,7 @@ from bot.tasks import LocalEnqueuer
 from tests.helpers import TEST_ACCOUNTS, make_settings, page_comment, signed_post
 from tests.photos.pictures import jpeg, landscape, people
 from tests.support.cdn import HOST, Answer, LocalCDN
+from tests.web.dashboard.support import add_user, sign_in
 
 
 @pytest.fixture
@@ -114,6 +115,12 @@ def test_a_photo_that_cannot_be_fetched_never_loses_the_item(
     [observation] = _rows(app, PhotoObservation, item)
     assert observation.status == "refused" and observation.phash is None
     assert observation.note.startswith("the photo couldn't be checked") and note in observation.note
+    # Staff see the note on the item in the queue.
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    sign_in(client, app, "mo", add_user(app, "mo", "moderator"))
+    page = client.get("/").get_data(as_text=True)
+    assert 'Photo 1: <span class="note">The photo couldn&#39;t be checked' in page
 
 
 def test_with_fetching_off_nothing_is_contacted_and_the_item_says_so(
