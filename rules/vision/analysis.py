@@ -131,7 +131,9 @@ def analyse_image(
         )
     findings += _text_findings(ruleset, context, reading)
     findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])
-    reasons = list(dict.fromkeys(f.reason for f in findings if f.reason))
+    # A finding that does nothing (the weak "possible name" highlight) gives no reason: a
+    # volunteer reads why the picture matters, not every capitalised word on it.
+    reasons = list(dict.fromkeys(f.reason for f in findings if f.reason and _acts(f)))
     if picture.gps is not None:
         reasons.append("the file carries the place it was taken")
     return PhotoAnalysis(
@@ -230,6 +232,10 @@ def _behaviour(ruleset: RuleSet, context: PhotoContext, category: str) -> tuple[
     if spec is None:  # a RuleSet built by hand, without the loader's category defaults
         return "medium", Actions(alert=("moderator",))
     return spec.severity, spec.private_actions if private else spec.actions
+
+
+def _acts(finding: Finding) -> bool:
+    return finding.actions != Actions() or SEVERITY_RANK[finding.severity] > 0
 
 
 def _text_findings(ruleset: RuleSet, context: PhotoContext, reading: Reading) -> list[Finding]:

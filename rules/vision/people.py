@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from .picture import flat_share
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -21,6 +23,7 @@ Box = tuple[int, int, int, int]  # x, y, width, height in the original picture's
 DETECT_SIDE = 800  # pictures are looked at no larger than this: faster, and enough for faces
 FACE_NEIGHBOURS = 5  # how many overlapping detections make a face (fewer: more false faces)
 BODY_CONFIDENCE = 1.0  # the HOG detector's SVM margin; below it, posts and trees count
+DRAWN = 0.6  # flat_share at or over which a region is drawn, not photographed
 _lock = threading.Lock()  # cascades are not safe to share between threads
 
 
@@ -68,9 +71,15 @@ def find_people(rgb: np.ndarray) -> People:
         # Cascades want even lighting; HOG reads gradients, which equalising only adds noise to.
         faces = _faces(cv2.equalizeHist(gray), side)
         bodies = _bodies(gray)
-    # A body with a face in it is one person, not two.
-    bodies = [b for b in bodies if not any(_contains(b, _centre(f)) for f in faces)]
     back = 1.0 / scale
+    # A body with a face in it is one person, not two; a "body" drawn in a few flat colours is
+    # a screen's or a poster's shapes, not a person in front of a camera.
+    bodies = [
+        b
+        for b in bodies
+        if not any(_contains(b, _centre(f)) for f in faces)
+        and flat_share(_crop(rgb, _scaled(b, back))) < DRAWN
+    ]
     faces_out = tuple(_scaled(f, back) for f in faces)
     largest = max((w * h for _, _, w, h in faces_out), default=0)
     return People(
@@ -141,6 +150,11 @@ def _centre(box: Box) -> tuple[float, float]:
 
 def _contains(box: Box, point: tuple[float, float]) -> bool:
     return box[0] <= point[0] <= box[0] + box[2] and box[1] <= point[1] <= box[1] + box[3]
+
+
+def _crop(rgb: np.ndarray, box: Box) -> np.ndarray:
+    x, y, w, h = box
+    return rgb[max(0, y) : y + h, max(0, x) : x + w]
 
 
 def _scaled(box: Box, factor: float) -> Box:

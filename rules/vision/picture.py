@@ -111,3 +111,17 @@ def _taken_at(exif: Any) -> str | None:
     when = f"{y}-{mo}-{d} {h}:{mi}:{s}"
     offset = str(inner.get(_OFFSET_ORIGINAL) or "").strip()
     return when + offset if _OFFSET.match(offset) else when
+
+
+def flat_share(rgb: np.ndarray) -> float:
+    """The share of pixels in the 4 commonest colours (to 5 bits a channel, for JPEG's sake):
+    near 1 for something drawn on a screen, well under half for a camera's photo."""
+    import numpy as np
+
+    if rgb.size == 0:
+        return 0.0
+    small = rgb[:: max(1, rgb.shape[0] // 300), :: max(1, rgb.shape[1] // 300)]
+    q = (small >> 3).astype(np.int32)
+    codes = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
+    counts = np.bincount(codes.ravel(), minlength=1 << 15)
+    return float(np.sort(counts)[-4:].sum()) / float(codes.size)

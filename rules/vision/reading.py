@@ -7,6 +7,7 @@ load). One thread each: workers are separate processes on small machines.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,9 @@ from .people import Box
 if TYPE_CHECKING:
     import numpy as np
 
+# The recogniser often drops the space between a word and a long number ("Call07700900123");
+# put it back so the phone and ID detectors see the number (short runs stay: "IP1", "Year6").
+_GLUED_NUMBER = re.compile(r"(?<=[^\W\d_])(?=\d{5})")
 MIN_CONFIDENCE = 0.6  # the recogniser's own score for a line; lower reads are mostly noise
 READ_SIDE = 1600  # larger pictures are read at this size: text stays legible, time bounded
 _lock = threading.Lock()
@@ -75,7 +79,7 @@ def read_text(rgb: np.ndarray) -> Reading:
         result, _ = _ocr()(bgr)
     lines = []
     for points, text, score in result or ():
-        text = " ".join(str(text).split())
+        text = _GLUED_NUMBER.sub(" ", " ".join(str(text).split()))
         if not text or float(score) < MIN_CONFIDENCE:
             continue
         xs = [p[0] / scale for p in points]
@@ -83,9 +87,31 @@ def read_text(rgb: np.ndarray) -> Reading:
         x, y = int(min(xs)), int(min(ys))
         box = (x, y, int(max(xs)) - x, int(max(ys)) - y)
         lines.append(TextLine(text, box, round(float(score), 3)))
-    lines.sort(key=lambda ln: (ln.box[1] + ln.box[3] // 2, ln.box[0]))
-    starts, offset = [], 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line.text) + 1
-    return Reading(tuple(lines), "\n".join(ln.text for ln in lines), tuple(starts))
+    return _in_reading_order(lines)
+
+
+def _in_reading_order(lines: list[TextLine]) -> Reading:
+    """Rows top to bottom, pieces of a row left to right: pieces on one row are joined by a
+    space (the recogniser may split "Oakfield Primary | School"), rows by a newline."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda ln: ln.box[1]):
+        middle = line.box[1] + line.box[3] / 2
+        row = rows[-1] if rows else None
+        if row is not None and row[0].box[1] <= middle <= row[0].box[1] + row[0].box[3]:
+            row.append(line)
+        else:
+            rows.append([line])
+    ordered, starts, parts, offset = [], [], [], 0
+    for row in rows:
+        row.sort(key=lambda ln: ln.box[0])
+        for i, line in enumerate(row):
+            if i:
+                parts.append(" ")
+                offset += 1
+            ordered.append(line)
+            starts.append(offset)
+            parts.append(line.text)
+            offset += len(line.text)
+        parts.append("\n")
+        offset += 1
+    return Reading(tuple(ordered), "".join(parts).rstrip("\n"), tuple(starts))
