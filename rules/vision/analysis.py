@@ -95,9 +95,11 @@ def analyse_image(
     ruleset = ruleset if ruleset is not None else load_ruleset()
     context = context or PhotoContext()
     picture = read_picture(data, max_pixels=max_pixels)
-    people = find_people(picture.rgb)
-    reading = read_text(picture.rgb)
-    layout = judge_layout(picture.rgb, reading, len(people.faces))
+    # Found on the picture as looked at; boxes are given back in the original's pixels.
+    people = find_people(picture.rgb).scaled(picture.scale)
+    seen = read_text(picture.rgb)
+    layout = judge_layout(picture.rgb, seen, len(people.faces))
+    reading = seen.scaled(picture.scale)
     whole = ((0, 0, picture.width, picture.height),)
 
     findings: list[Finding] = []

@@ -37,11 +37,24 @@ class People:
     def count(self) -> int:
         return len(self.faces) + len(self.bodies)
 
+    def scaled(self, factor: float) -> People:
+        """The same people, boxes in a picture `factor` times the size."""
+        if factor == 1.0:
+            return self
+        return People(
+            faces=tuple(scale_box(f, factor) for f in self.faces),
+            bodies=tuple(scale_box(b, factor) for b in self.bodies),
+            largest_face_share=self.largest_face_share,
+        )
+
 
 @cache
 def _cascade(name: str) -> Any:
     import cv2
 
+    # One thread, as onnxruntime's: workers are separate processes on small machines, and
+    # OpenCV's default (every core) makes them fight each other.
+    cv2.setNumThreads(1)
     classifier = cv2.CascadeClassifier(f"{cv2.data.haarcascades}haarcascade_{name}.xml")
     if classifier.empty():
         raise RuntimeError(f"OpenCV's {name} cascade is missing from the installed package")
@@ -78,13 +91,13 @@ def find_people(rgb: np.ndarray) -> People:
         b
         for b in bodies
         if not any(_contains(b, _centre(f)) for f in faces)
-        and flat_share(_crop(rgb, _scaled(b, back))) < DRAWN
+        and flat_share(_crop(rgb, scale_box(b, back))) < DRAWN
     ]
-    faces_out = tuple(_scaled(f, back) for f in faces)
+    faces_out = tuple(scale_box(f, back) for f in faces)
     largest = max((w * h for _, _, w, h in faces_out), default=0)
     return People(
         faces=faces_out,
-        bodies=tuple(_scaled(b, back) for b in bodies),
+        bodies=tuple(scale_box(b, back) for b in bodies),
         largest_face_share=round(largest / float(width * height), 4),
     )
 
@@ -157,5 +170,6 @@ def _crop(rgb: np.ndarray, box: Box) -> np.ndarray:
     return rgb[max(0, y) : y + h, max(0, x) : x + w]
 
 
-def _scaled(box: Box, factor: float) -> Box:
+def scale_box(box: Box, factor: float) -> Box:
+    """A box in a picture `factor` times the size."""
     return tuple(int(round(v * factor)) for v in box)  # type: ignore[return-value]
