@@ -95,9 +95,11 @@ def analyse_image(
     ruleset = ruleset if ruleset is not None else load_ruleset()
     context = context or PhotoContext()
     picture = read_picture(data, max_pixels=max_pixels)
-    people = find_people(picture.rgb)
-    reading = read_text(picture.rgb)
-    layout = judge_layout(picture.rgb, reading, len(people.faces))
+    # Found on the picture as looked at; boxes are given back in the original's pixels.
+    people = find_people(picture.rgb).scaled(picture.scale)
+    seen = read_text(picture.rgb)
+    layout = judge_layout(picture.rgb, seen, len(people.faces))
+    reading = seen.scaled(picture.scale)
     whole = ((0, 0, picture.width, picture.height),)
 
     findings: list[Finding] = []
@@ -131,7 +133,9 @@ def analyse_image(
         )
     findings += _text_findings(ruleset, context, reading)
     findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])
-    reasons = list(dict.fromkeys(f.reason for f in findings if f.reason))
+    # A finding that does nothing (the weak "possible name" highlight) gives no reason: a
+    # volunteer reads why the picture matters, not every capitalised word on it.
+    reasons = list(dict.fromkeys(f.reason for f in findings if f.reason and _acts(f)))
     if picture.gps is not None:
         reasons.append("the file carries the place it was taken")
     return PhotoAnalysis(
@@ -230,6 +234,10 @@ def _behaviour(ruleset: RuleSet, context: PhotoContext, category: str) -> tuple[
     if spec is None:  # a RuleSet built by hand, without the loader's category defaults
         return "medium", Actions(alert=("moderator",))
     return spec.severity, spec.private_actions if private else spec.actions
+
+
+def _acts(finding: Finding) -> bool:
+    return finding.actions != Actions() or SEVERITY_RANK[finding.severity] > 0
 
 
 def _text_findings(ruleset: RuleSet, context: PhotoContext, reading: Reading) -> list[Finding]:

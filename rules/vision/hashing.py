@@ -12,6 +12,7 @@ import re
 from .installed import require
 from .picture import MAX_PIXELS, open_image
 
+HASH_SIDE = 512
 _HEX64 = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -20,7 +21,9 @@ def perceptual_hash(data: bytes, *, max_pixels: int = MAX_PIXELS) -> str:
     require()
     import imagehash
 
-    return str(imagehash.phash(open_image(data, max_pixels=max_pixels), hash_size=8))
+    # pHash looks at 32 x 32 pixels: decoding a phone photo at full size would only cost time.
+    image = open_image(data, max_pixels=max_pixels, side=HASH_SIDE)
+    return str(imagehash.phash(image, hash_size=8))
 
 
 def hash_distance(a: str, b: str) -> int:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .picture import flat_share
 from .reading import Reading
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class Layout:
 
 def judge_layout(rgb: np.ndarray, reading: Reading, faces: int) -> Layout:
     """What kind of picture this is, from its colours, its text and where the text sits."""
-    flat = _flat_share(rgb)
+    flat = flat_share(rgb)
     text = reading.text
     lines = len(reading.lines)
     call_words = len({m.group(0).lower() for m in _CALL_WORDS.finditer(text)})
@@ -90,18 +91,6 @@ def _left_aligned(reading: Reading) -> bool:
     margin = starts[len(starts) // 4]
     tolerance = max(12, int(0.03 * max(ln.box[0] + ln.box[2] for ln in reading.lines)))
     return sum(1 for s in starts if abs(s - margin) <= tolerance) >= len(starts) // 2
-
-
-def _flat_share(rgb: np.ndarray) -> float:
-    """The share of pixels in the 4 commonest colours (to 5 bits a channel, for JPEG's sake)."""
-    import numpy as np
-
-    small = rgb[:: max(1, rgb.shape[0] // 300), :: max(1, rgb.shape[1] // 300)]
-    q = (small >> 3).astype(np.int32)
-    codes = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
-    counts = np.bincount(codes.ravel(), minlength=1 << 15)
-    top = np.sort(counts)[-4:].sum()
-    return float(top) / float(codes.size)
 
 
 def _paper_share(rgb: np.ndarray) -> float:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from .picture import flat_share
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -21,6 +23,7 @@ Box = tuple[int, int, int, int]  # x, y, width, height in the original picture's
 DETECT_SIDE = 800  # pictures are looked at no larger than this: faster, and enough for faces
 FACE_NEIGHBOURS = 5  # how many overlapping detections make a face (fewer: more false faces)
 BODY_CONFIDENCE = 1.0  # the HOG detector's SVM margin; below it, posts and trees count
+DRAWN = 0.6  # flat_share at or over which a region is drawn, not photographed
 _lock = threading.Lock()  # cascades are not safe to share between threads
 
 
@@ -34,11 +37,24 @@ class People:
     def count(self) -> int:
         return len(self.faces) + len(self.bodies)
 
+    def scaled(self, factor: float) -> People:
+        """The same people, boxes in a picture `factor` times the size."""
+        if factor == 1.0:
+            return self
+        return People(
+            faces=tuple(scale_box(f, factor) for f in self.faces),
+            bodies=tuple(scale_box(b, factor) for b in self.bodies),
+            largest_face_share=self.largest_face_share,
+        )
+
 
 @cache
 def _cascade(name: str) -> Any:
     import cv2
 
+    # One thread, as onnxruntime's: workers are separate processes on small machines, and
+    # OpenCV's default (every core) makes them fight each other.
+    cv2.setNumThreads(1)
     classifier = cv2.CascadeClassifier(f"{cv2.data.haarcascades}haarcascade_{name}.xml")
     if classifier.empty():
         raise RuntimeError(f"OpenCV's {name} cascade is missing from the installed package")
@@ -68,14 +84,20 @@ def find_people(rgb: np.ndarray) -> People:
         # Cascades want even lighting; HOG reads gradients, which equalising only adds noise to.
         faces = _faces(cv2.equalizeHist(gray), side)
         bodies = _bodies(gray)
-    # A body with a face in it is one person, not two.
-    bodies = [b for b in bodies if not any(_contains(b, _centre(f)) for f in faces)]
     back = 1.0 / scale
-    faces_out = tuple(_scaled(f, back) for f in faces)
+    # A body with a face in it is one person, not two; a "body" drawn in a few flat colours is
+    # a screen's or a poster's shapes, not a person in front of a camera.
+    bodies = [
+        b
+        for b in bodies
+        if not any(_contains(b, _centre(f)) for f in faces)
+        and flat_share(_crop(rgb, scale_box(b, back))) < DRAWN
+    ]
+    faces_out = tuple(scale_box(f, back) for f in faces)
     largest = max((w * h for _, _, w, h in faces_out), default=0)
     return People(
         faces=faces_out,
-        bodies=tuple(_scaled(b, back) for b in bodies),
+        bodies=tuple(scale_box(b, back) for b in bodies),
         largest_face_share=round(largest / float(width * height), 4),
     )
 
@@ -143,5 +165,11 @@ def _contains(box: Box, point: tuple[float, float]) -> bool:
     return box[0] <= point[0] <= box[0] + box[2] and box[1] <= point[1] <= box[1] + box[3]
 
 
-def _scaled(box: Box, factor: float) -> Box:
+def _crop(rgb: np.ndarray, box: Box) -> np.ndarray:
+    x, y, w, h = box
+    return rgb[max(0, y) : y + h, max(0, x) : x + w]
+
+
+def scale_box(box: Box, factor: float) -> Box:
+    """A box in a picture `factor` times the size."""
     return tuple(int(round(v * factor)) for v in box)  # type: ignore[return-value]

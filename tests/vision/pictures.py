@@ -138,3 +138,16 @@ def letter_photo() -> Image.Image:
     rng = np.random.default_rng(7)
     pixels = np.asarray(table).astype(np.float64) * shade + rng.normal(0, 3, (1400, 1100, 3))
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def video_call() -> Image.Image:
+    """A video call: four people in tiles on a dark window, the call's buttons along the bottom."""
+    window = Image.new("RGB", (1280, 860), (32, 33, 36))
+    face = sample("astronaut.png").resize((400, 300))
+    for i in range(4):
+        window.paste(face, (200 + (i % 2) * 450, 40 + (i // 2) * 330))
+    draw = ImageDraw.Draw(window)
+    draw.rectangle((0, 760, 1280, 860), fill=(24, 24, 24))
+    for i, label in enumerate(["Mute", "Stop Video", "Participants", "Share Screen", "Leave"]):
+        draw.text((60 + i * 240, 795), label, fill=(235, 235, 235), font=font(28))
+    return window

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules import load_ruleset  # noqa: I001
+from rules import load_ruleset
 from rules.vision import (
     ImageRefused,
     PhotoContext,
