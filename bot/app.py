@@ -17,6 +17,7 @@ from bot.db import upgrade
 from bot.semantic import announce
 from bot.tasks import Enqueuer
 from bot.web import init_app as init_web
+from bot.web.uploads import InMemoryRequest
 
 csrf = CSRFProtect()
 
@@ -40,6 +41,7 @@ def create_app(
         template_folder="web/templates",
         static_folder="web/static",
     )
+    app.request_class = InMemoryRequest  # uploaded photos are hashed in memory, never spooled
     secure = settings.config.dashboard.secure_cookies
     app.config.update(
         SECRET_KEY=dashboard_secret_key(settings),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .compiled import CompiledRule, CompiledTerms
 from .detectors import DETECTORS, DetectorContext
-from .model import PRIVATE_CHANNELS, SEVERITY_RANK, Finding, Message, channel_kind
+from .model import PRIVATE_CHANNELS, SEVERITY_RANK, CategoryDefaults, Finding, Message, channel_kind
 from .normalize import Normalised, View, normalise
 from .prefilter import Eligibility, Prefilter
 
@@ -62,6 +62,8 @@ class RuleSet:
     staff_accounts: frozenset[str]
     detector_context: DetectorContext
     vocab: frozenset[str]
+    # What a finding of each category does without a rule of its own (loader.py).
+    categories: Mapping[str, CategoryDefaults] = field(default_factory=dict)
 
     # Derived from `rules` (so dataclasses.replace(ruleset, rules=...) rebuilds them).
     _eligible: Eligibility = field(init=False, repr=False, compare=False)

@@ -22,8 +22,17 @@ from .matchers import (
     phrase_atoms,
     vocabulary,
 )
-from .model import SAFEGUARDING_TOPS, Actions, Attachment, Message, top_of
+from .model import (
+    CATEGORIES,
+    SAFEGUARDING_TOPS,
+    Actions,
+    Attachment,
+    CategoryDefaults,
+    Message,
+    top_of,
+)
 from .schema import (
+    ActionsDoc,
     DefaultsDoc,
     Example,
     PackDoc,
@@ -131,12 +140,23 @@ class _Builder:
         return CompiledTerms.build(terms, self._expand(label, rid, terms.phrases), by)
 
     def _actions(self, label: str, doc: RuleDoc) -> tuple[Actions, Actions]:
-        top, cat = top_of(doc.category), doc.category
+        return self._merged_actions(label, doc.id, doc.category, doc.actions, doc.private_actions)
+
+    def _merged_actions(
+        self,
+        label: str,
+        rid: str,
+        cat: str,
+        own: ActionsDoc | None,
+        own_private: ActionsDoc | None,
+    ) -> tuple[Actions, Actions]:
+        """Category defaults < the rule's own < config.yaml, for public and private channels."""
+        top = top_of(cat)
         actions = Actions()
         for key in (top, cat):
             if key in self.defaults.categories:
                 actions = merge_actions(actions, self.defaults.categories[key].actions)
-        actions = merge_actions(actions, doc.actions)
+        actions = merge_actions(actions, own)
         for key in (top, cat):
             actions = merge_actions(actions, self.config.actions.get(key))
         public = safeguard(cat, actions)
@@ -145,7 +165,7 @@ class _Builder:
             spec = self.defaults.categories.get(key)
             if spec is not None:
                 private_base = merge_actions(private_base, spec.private_actions)
-        private_base = merge_actions(private_base, doc.private_actions)
+        private_base = merge_actions(private_base, own_private)
         for key in (top, cat):
             private_base = merge_actions(private_base, self.config.actions.get(key))
         private = private_variant(safeguard(cat, private_base))
@@ -156,9 +176,24 @@ class _Builder:
             ):
                 if name and not self.templates.get(name, {}).get(kind):
                     raise RuleError(
-                        f"{label}: rule '{doc.id}': actions: no {kind} variant of template '{name}'"
+                        f"{label}: rule '{rid}': actions: no {kind} variant of template '{name}'"
                     )
         return public, private
+
+    def _category_defaults(self) -> dict[str, CategoryDefaults]:
+        """Every category's defaults, for findings no YAML rule makes (rules/vision/)."""
+        out = {}
+        for cat in sorted(CATEGORIES):
+            public, private = self._merged_actions(
+                "rules/packs/defaults.yaml", cat, cat, None, None
+            )
+            out[cat] = CategoryDefaults(
+                severity=self._category_default(cat, "severity", "medium"),
+                priority=self._category_default(cat, "priority", 0),
+                actions=public,
+                private_actions=private,
+            )
+        return out
 
     def _category_default(self, category: str, field: str, fallback: Any) -> Any:
         for key in (category, top_of(category)):
@@ -208,6 +243,7 @@ class _Builder:
                 allowed_domains=frozenset(allow.domains),
             ),
             vocab=frozenset(vocab),
+            categories=self._category_defaults(),
         )
 
     def _compile(self, label: str, pack: str, doc: RuleDoc, phrases: list[str]) -> CompiledRule:

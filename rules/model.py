@@ -38,7 +38,8 @@ TAXONOMY: dict[str, tuple[str, ...]] = {
         "meeting_link",
         "id_number",
     ),
-    "photo": ("family", "child"),
+    # screenshot: a chat or video call (policy 003); document: a letter, report or form.
+    "photo": ("family", "child", "screenshot", "document"),
     "out_of_remit": ("legal", "medical"),
     "abusive": ("offensive", "hate", "harassment"),
     "unsafe_practice": ("unproven_treatment", "illegal_substance"),
@@ -147,6 +148,22 @@ class Finding:
     # (message, rule) idempotency keys simple while the dashboard can still highlight all.
     spans: tuple[tuple[int, int], ...] = field(default=())
     explanation: Explanation | None = None  # set by the semantic stage (rules/semantic/)
+    # Set by the picture check (rules/vision/): where in the image (x, y, width, height in the
+    # original's pixels) the finding is, and why, in a volunteer's words.
+    regions: tuple[tuple[int, int, int, int], ...] = field(default=())
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CategoryDefaults:
+    """What a finding of a category does when no rule of its own says otherwise: the packs'
+    category defaults with config.yaml's `rules.actions` over them (the picture check's
+    findings have no YAML rule behind them)."""
+
+    severity: str
+    priority: int
+    actions: Actions
+    private_actions: Actions
 
 
 def categories_of(findings: Iterable[Finding]) -> list[str]:

@@ -35,6 +35,7 @@ DOMAIN = (
     "bot.notify",
     "bot.post_check",  # checking the page's own post before it is published
     "bot.preview",  # trying a message on the rules page: findings and drafts, nothing stored
+    "bot.photos",  # fetching pictures from Meta's CDN, the consent register
     "bot.privacy",
     "bot.semantic",
     "bot.ticker",

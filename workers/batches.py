@@ -15,7 +15,7 @@ bad item cannot hold the others back, and only the items that fail alone are rel
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select as core_select
@@ -27,8 +27,10 @@ from bot.config import HavenConfig
 from bot.config.voices import voice_for
 from bot.db import session_scope
 from bot.models import Item, utcnow
+from bot.photos.look import PhotoLook
 from rules import RuleSet
 from rules.semantic import evaluate_many
+from workers.photos import photos_of_item
 from workers.processing import claim_item, handle_item, message_of, needs_judging, release_item
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ def handle_batch(
     item_ids: Sequence[int],
     *,
     config: HavenConfig,
+    photos: Mapping[int, Sequence[PhotoLook]] | None = None,
 ) -> dict[int, list[str]]:
     """Judge claimed items together and record each outcome in the session; the caller commits.
 
@@ -107,6 +110,7 @@ def handle_batch(
             config=config,
             judged=judged.get(item.id),
             versions_locked=True,
+            photos=(photos or {}).get(item.id, ()),
         )
         for item in items
     }
@@ -130,23 +134,46 @@ def process_batch(
 ) -> BatchOutcome:
     """Do claimed items in one transaction, or one by one if that raises."""
     # Each item speaks in its own page's voice (handle_item asks bot/config/voices.py).
+    # Pictures are fetched and looked at first, outside the batch's transaction: a download
+    # may take seconds, and nothing should hold the database meanwhile.
+    photos, unlooked = _look_at_photos(engine, ruleset, config, item_ids)
+    item_ids = [i for i in item_ids if i not in unlooked]
+    if not item_ids:
+        return BatchOutcome(failed=unlooked)
     try:
         with session_scope(engine) as session:
-            handle_batch(session, ruleset, item_ids, config=config)
-        return BatchOutcome(done=list(item_ids))
+            handle_batch(session, ruleset, item_ids, config=config, photos=photos)
+        return BatchOutcome(done=list(item_ids), failed=unlooked)
     except Exception as exc:
         if len(item_ids) == 1:
             release_item(engine, item_ids[0], error=type(exc).__name__)
-            return BatchOutcome(failed={item_ids[0]: exc})
+            return BatchOutcome(failed={**unlooked, item_ids[0]: exc})
         # Nothing of the batch was committed. Ids and the error's class only in the log.
         log.warning("batch of %d failed (%s); item by item now", len(item_ids), type(exc).__name__)
-    outcome = BatchOutcome()
+    outcome = BatchOutcome(failed=dict(unlooked))
     for item_id in item_ids:
         try:
             with session_scope(engine) as session:
-                handle_item(session, ruleset, item_id, config=config)
+                handle_item(
+                    session, ruleset, item_id, config=config, photos=photos.get(item_id, ())
+                )
             outcome.done.append(item_id)
         except Exception as exc:
             release_item(engine, item_id, error=type(exc).__name__)
             outcome.failed[item_id] = exc
     return outcome
+
+
+def _look_at_photos(
+    engine: Engine, ruleset: RuleSet, config: HavenConfig, item_ids: Sequence[int]
+) -> tuple[dict[int, list[PhotoLook]], dict[int, Exception]]:
+    """What each item's pictures show; an item whose look raised is released, not the batch."""
+    photos: dict[int, list[PhotoLook]] = {}
+    failed: dict[int, Exception] = {}
+    for item_id in item_ids:
+        try:
+            photos[item_id] = photos_of_item(engine, ruleset, item_id, config.photos)
+        except Exception as exc:
+            release_item(engine, item_id, error=type(exc).__name__)
+            failed[item_id] = exc
+    return photos, failed

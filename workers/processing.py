@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlalchemy import update
@@ -16,6 +17,8 @@ from bot.config.voices import voice_for
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
 from bot.notify.out_of_hours import reply_out_of_hours
+from bot.photos.look import PhotoLook
+from bot.photos.outcome import settle_photos
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
@@ -68,13 +71,15 @@ def handle_item(
     config: HavenConfig | None = None,
     judged: list[RuleFinding] | None = None,
     versions_locked: bool = False,
+    photos: Sequence[PhotoLook] = (),
 ) -> list[str]:
     """Judge a claimed item and record the outcome; returns the categories found.
 
     `config` routes alerts and sets office hours (defaults when None), as the item's page
     sees it (its voice: bot/config/voices.py); `page_name`, if given, is the name replies use.
     `judged` is what the rules already found in the item's message when a batch judged many at
-    once (batches.py), which also locked every version first (`versions_locked`).
+    once (batches.py), which also locked every version first (`versions_locked`). `photos` is
+    what was seen in its pictures (workers/photos.py), looked at before this transaction.
     """
     item = session.get(Item, item_id)
     if item is None:
@@ -114,6 +119,7 @@ def handle_item(
         # Its own private messages (echoes) are between the page and one person: not checked.
         public = item.channel not in DM_CHANNELS
         findings = [f for f in findings if public and f.category.split(".")[0] in PAGE_CHECKS]
+    findings = settle_photos(session, item, findings, list(photos), config.photos)
     _store_findings(session, item, findings)
     # A message in the private conversation a private reply started joins that reply's case.
     joined = join_private_conversation(session, item)

@@ -32,6 +32,7 @@ from bot.config.cases import Cases
 from bot.config.dashboard import Dashboard
 from bot.config.hiding import Hiding
 from bot.config.hours import WorkingHours, move_old_keys
+from bot.config.photos import Photos
 from bot.config.privacy import DataProtection
 from bot.config.section import Section as _Section
 from bot.config.voice_settings import VOICE_KEY, VoiceSettings, check_voices
@@ -109,6 +110,7 @@ class HavenConfig(_Section):
     hiding: Hiding = Hiding()
     # Per page: name in replies, templates, hours, lead, retention (bot/config/voice_settings.py).
     voices: dict[str, VoiceSettings] = {}
+    photos: Photos = Photos()
     rules: RulesConfig = RulesConfig()
     # What check-config and the processes' start say about the file (old keys read, ...).
     _notices: tuple[str, ...] = PrivateAttr(default=())

@@ -101,7 +101,9 @@ def demo_settings(config_path: str | None, environ: dict[str, str] | None = None
     dashboard = {**base.config.dashboard.model_dump(), "secure_cookies": False}
     # Links in the demo's alerts point at the demo itself, whatever port it runs on.
     alerts = {**base.config.alerts.model_dump(), "dashboard_url": f"http://127.0.0.1:{base.port}"}
-    overrides = {"meta": meta, "dashboard": dashboard, "alerts": alerts}
+    # The sample photo's URL is made up, and the demo contacts nothing of Meta's: not fetched.
+    photos = {**base.config.photos.model_dump(), "fetch": False}
+    overrides = {"meta": meta, "dashboard": dashboard, "alerts": alerts, "photos": photos}
     return load_settings(config_path, env, overrides=overrides)
 
 

@@ -34,6 +34,7 @@ from bot.models.moderation import (
     ReplyDraft,
     User,
 )
+from bot.models.photos import PhotoConsent, PhotoObservation
 from bot.models.privacy import DataDeletionRequest, ErasedSubject, PrivacyHold, PrivacyRemoval
 from bot.models.record import PartnerTask, RecordEntry, SafeguardingRecord
 
@@ -72,6 +73,8 @@ __all__ = [
     "OutboundAction",
     "PartnerTask",
     "PersonMark",
+    "PhotoConsent",
+    "PhotoObservation",
     "PrivacyHold",
     "PrivacyRemoval",
     "RecordEntry",

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.privacy import consent_data, core_data, directory_data, record_data
+from bot.privacy import consent_data, core_data, directory_data, photo_data, record_data
 
 ExportFn = Callable[[Session, str, str], list[dict[str, Any]]]
 EraseFn = Callable[[Session, str, str, set[int]], int]
@@ -47,6 +47,9 @@ SUBJECT_DATA: tuple[SubjectData, ...] = (
     ),
     SubjectData("case_topics", directory_data.export_case_topics, directory_data.erase_case_topics),
     SubjectData("safeguarding_record", record_data.export_record, record_data.erase_record),
+    SubjectData(
+        "photo_observations", photo_data.export_observations, photo_data.erase_observations
+    ),
     # The core tables; cases and then items go last, as they are how the others find the person.
     SubjectData("inbound_events", core_data.export_events, core_data.erase_events),
     SubjectData("reply_drafts", core_data.export_drafts, core_data.erase_drafts),

@@ -183,10 +183,29 @@ def test_checking_a_draft_post_shows_what_would_be_flagged(
     )
     page.get_by_label("It has a photo or video").check()
     page.get_by_role("button", name="Check").click()
-    result = page.locator(".check-result").inner_text()
+    result = page.locator("#result").inner_text()
     assert "Haven would flag this post" in result and "Gives a phone number" in result
     assert "pii.phone" not in result, "codes stay inside the closed why? disclosure"
-    assert page.locator(".check-result mark").count() >= 2
+    assert page.locator("#result mark").count() >= 2
+    page.close()
+
+
+def test_a_draft_photo_that_carries_its_location_is_called_out(
+    browser: Any, live: dict[str, Any], tmp_path: Path
+) -> None:
+    pytest.importorskip("cv2", reason="the `photos` extra is not installed")
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (52.0, 3.0, 36.0), 3: "E", 4: (1.0, 9.0, 18.0)}
+    photo = tmp_path / "fun-day.jpg"
+    Image.new("RGB", (640, 480), (90, 140, 70)).save(photo, "JPEG", exif=exif)
+    page = _sign_in(browser, live, "mod")
+    page.get_by_role("link", name="Check a post").click()
+    page.get_by_label("Its photo").set_input_files(str(photo))
+    page.get_by_role("button", name="Check").click()
+    shown = page.locator("#photo-result").inner_text()
+    assert "This photo carries its location: remove it before posting." in shown
     page.close()
 
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from webhooks.events.common import as_dict, clean_id, clean_text, delivery_key, first_time
-from webhooks.events.types import EntryContext, InboundItem, Outcome, Unknown
+from webhooks.events.common import (
+    as_dict,
+    as_list,
+    clean_id,
+    clean_text,
+    delivery_key,
+    first_time,
+)
+from webhooks.events.types import Attachment, EntryContext, InboundItem, Outcome, Unknown
 
 
 def parse_ig_comment(change: dict, ctx: EntryContext, *, live: bool = False) -> Outcome:
@@ -40,7 +47,28 @@ def parse_ig_comment(change: dict, ctx: EntryContext, *, live: bool = False) -> 
         # The account's own replies come back as comments with from.id == the account id.
         from_page=author_id is not None and author_id == ctx.account_id,
         media_product_type=product_type,
+        attachments=_comment_attachments(value),
     )
+
+
+def _comment_attachments(value: dict) -> tuple[Attachment, ...]:
+    """The picture on a comment, so the worker can look at it rather than never see it.
+
+    The reference documents no media field of the comment itself (`media` is the post it is
+    on). When one comes it is read in the two shapes Meta uses elsewhere: messaging's
+    `attachments[]` with `payload.url`, and the feed comment's `photo` URL.
+    """
+    found: list[Attachment] = []
+    for raw in as_list(value.get("attachments")):
+        attachment = as_dict(raw)
+        kind = (clean_text(attachment.get("type")) or "unknown").lower()[:32]
+        url = clean_text(as_dict(attachment.get("payload")).get("url")) or clean_text(
+            attachment.get("url")
+        )
+        found.append(Attachment("image" if kind == "photo" else kind, url))
+    if value.get("photo"):
+        found.append(Attachment("image", clean_text(value.get("photo"))))
+    return tuple(found)
 
 
 def parse_ig_mention(change: dict, ctx: EntryContext) -> Outcome:
@@ -68,6 +96,7 @@ def parse_ig_mention(change: dict, ctx: EntryContext) -> Outcome:
         text=clean_text(value.get("text")),
         created_at=first_time(value.get("timestamp"), ctx.entry_time),
         from_page=False,
+        attachments=(),
     )
 
 
@@ -91,7 +120,6 @@ def _ig_item(
         post_id=media_id,
         thread_id=media_id,
         author_name=None,
-        attachments=(),
         is_echo=False,
         standby=ctx.standby,
         delivery_key=delivery_key(channel, "add", external_id),

@@ -1,7 +1,7 @@
 """Items as staff see them, loaded a page at a time in a fixed number of queries.
 
-A page of 50 items costs five queries (findings, drafts, cases, removal marks, last messages)
-whatever its length: nothing is fetched per item.
+A page of 50 items costs six queries (findings, drafts, photos, cases, removal marks, last
+messages) whatever its length: nothing is fetched per item.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.cases.offers import draft_refusal, is_spam_only
 from bot.cases.wording import SEVERITY_WORDS, Concern, concerns
 from bot.models import Case, Finding, Item, ReplyDraft
 from bot.models.dashboard import PersonMark
+from bot.models.photos import PhotoObservation
 from bot.web.dashboard.base import (
     CHANNEL_LABELS,
     DM_CHANNELS,
@@ -59,6 +60,8 @@ class Entry:
     segments: list[Segment] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     drafts: list[ReplyDraft] = field(default_factory=list)
+    # What was seen in its pictures, or why they were not looked at (bot/photos/outcome.py).
+    photos: list[PhotoObservation] = field(default_factory=list)
     countdowns: list[Countdown] = field(default_factory=list)
     concerns: list[Concern] = field(default_factory=list)
 
@@ -98,6 +101,13 @@ def load_entries(
     drafts = _by_item(
         db.exec(select(ReplyDraft).where(ReplyDraft.item_id.in_(ids)).order_by(ReplyDraft.id)).all()
     )
+    photos = _by_item(
+        db.exec(
+            select(PhotoObservation)
+            .where(PhotoObservation.item_id.in_(ids))  # type: ignore[attr-defined]
+            .order_by(PhotoObservation.position)
+        ).all()
+    )
     case_ids = {item.case_id for item in items if item.case_id}
     cases = {c.id: c for c in db.exec(select(Case).where(Case.id.in_(case_ids))).all()}
     marks = removal_marks(db, items)
@@ -124,6 +134,7 @@ def load_entries(
             spans = [c.span for c in entry.concerns if c.span is not None]
             entry.segments = highlight(item.text or "", spans)
             entry.drafts = drafts.get(item.id, [])
+            entry.photos = photos.get(item.id, [])
             # Spam is not answered, so Meta's time limits on answering are beside the point.
             entry.countdowns = [] if entry.spam_only else countdowns(item, last_inbound, now)
             if is_safeguarding(case):
@@ -136,7 +147,9 @@ def load_entries(
     return entries
 
 
-def _by_item(rows: Sequence[Finding] | Sequence[ReplyDraft]) -> dict[int, list]:  # type: ignore[type-arg]
+def _by_item(
+    rows: Sequence[Finding] | Sequence[ReplyDraft] | Sequence[PhotoObservation],
+) -> dict[int, list]:  # type: ignore[type-arg]
     grouped: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
     for row in rows:
         grouped[row.item_id].append(row)

@@ -17,8 +17,9 @@ from sqlmodel import Session, select
 from bot.cases.partners import open_partner_task
 from bot.db import session_scope
 from bot.directory.introductions import propose
-from bot.models import ReplyDraft, utcnow
+from bot.models import ReplyDraft, User, utcnow
 from bot.models.directory import SupportResource
+from bot.models.photos import PhotoConsent
 from bot.models.privacy import PrivacyHold
 from bot.privacy.holds import place_safeguarding_holds
 from tests.web.dashboard.support import HELP, RISK, case_of, comment
@@ -45,6 +46,7 @@ NO_RECORD = {"safeguarding_lead": 404, "safeguarding_deputy": 404}
 ONCE = {"safeguarding_deputy": 409}
 # Not yet complete (409) for the lead; the deputy may not sign off (400, with the reason).
 SIGN_OFF = SAFEGUARDING_ONLY | {"safeguarding_lead": 409, "safeguarding_deputy": 400}
+NOT_RECORDED = dict.fromkeys(WHO[1:], 400) | {"anonymous": 302}
 
 # (method, path, form, expected by role); {support}, {sg} and the rest are filled in below.
 MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
@@ -131,6 +133,11 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
     ("GET", "/holds", {}, SAFEGUARDING_PAGE),
     ("POST", "/holds/{hold}/extend", EXTEND_FORM, SAFEGUARDING_ONLY),
     ("POST", "/holds/{hold}/release", {"release-{hold}-reason": "r"}, UNCONFIRMED),
+    # The photo-consent register (tests/web/dashboard/test_photo_consent.py): every member of
+    # staff may record and withdraw; a form without its photo is a 400 that says so.
+    ("GET", "/photo-consent", {}, ALL),
+    ("POST", "/photo-consent", {"description": "x"}, NOT_RECORDED),
+    ("POST", "/photo-consent/{consent}/withdraw", {}, DONE),
     ("POST", "/logout", {}, DONE),
 ]  # fmt: skip
 # Routes that are not the dashboard's, or not behind a sign-in.
@@ -138,7 +145,7 @@ ELSEWHERE = ("/static", "/webhooks", "/healthz", "/login", "/alerts", "/a/", "/m
 
 
 @pytest.fixture
-def ids(app: Flask) -> dict[str, str]:
+def ids(app: Flask, staff: dict[str, str | None]) -> dict[str, str]:
     client = app.test_client()
     helped = comment(app, client, HELP, author="6000000000000042")
     risky = comment(app, client, RISK, author="6000000000000077")
@@ -153,7 +160,13 @@ def ids(app: Flask) -> dict[str, str]:
                  for name in ("Told partner", "Untold partner")]  # type: ignore[union-attr]  # fmt: skip
         place_safeguarding_holds(db, "system", [sg])  # type: ignore[list-item]
         hold = db.exec(select(PrivacyHold.id).where(PrivacyHold.case_id == sg)).one()
+        consent = PhotoConsent(phash="0f0f0f0f0f0f0f0f", description="fair", consented_by="J.W.",
+                               consented_for="self", method="email", given_on=utcnow().date(),
+                               recorded_by=db.exec(select(User.id)).first())  # fmt: skip
+        db.add(consent)
+        db.flush()
     return {
+        "consent": str(consent.id),
         "told": str(tasks[0]),
         "not_told": str(tasks[1]),
         "resource": "1",
@@ -195,7 +208,7 @@ def test_the_table_covers_every_dashboard_route(app: Flask) -> None:
     adapter = app.url_map.bind("localhost")
     filler = dict.fromkeys(("support", "sg", "support_item", "sg_item", "support_draft",
                             "sg_draft", "resource", "intro", "sg_intro", "told", "not_told",
-                            "hold"), "1")  # fmt: skip
+                            "hold", "consent"), "1")  # fmt: skip
     filler["helper"] = "6000"
     covered = {
         (adapter.match(path.format(**filler).split("?")[0], method=method)[0], method)

@@ -1,0 +1,48 @@
+"""The photo step of processing an item: look at its pictures before its transaction opens.
+
+A download may take seconds; nothing holds the database meanwhile. What comes back holds no
+picture, only what was seen (bot/photos/look.py), and processing.handle_item records it.
+"""
+
+from __future__ import annotations
+
+import requests
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.config.photos import Photos
+from bot.models import Item
+from bot.photos.look import PICTURE_TYPES, PhotoLook, look_at_photos, pictures_of
+from rules import RuleSet
+from workers.versions import STATE_VERBS
+
+
+def photos_of_item(
+    engine: Engine,
+    ruleset: RuleSet,
+    item_id: int,
+    config: Photos,
+    http: requests.Session | None = None,
+) -> list[PhotoLook]:
+    """Fetch and analyse the item's pictures, if it is one Haven will judge."""
+    with Session(engine) as session:
+        # Most items have no picture: their attachments alone say so, nothing is decrypted.
+        attachments = session.exec(select(Item.attachments).where(Item.id == item_id)).first()
+        if not attachments or not any(a.get("type") in PICTURE_TYPES for a in attachments):
+            return []
+        item = session.get(Item, item_id)
+        if item is None or not _judged(item) or not pictures_of(item, config):
+            return []
+        session.expunge(item)
+    return look_at_photos(item, ruleset, config, http)
+
+
+def _judged(item: Item) -> bool:
+    # As handle_item: unknown pages, standby threads and state updates are not judged, and the
+    # page's own private messages (echoes) are between it and one person.
+    return (
+        item.known_account
+        and not item.standby
+        and not item.is_echo
+        and item.verb not in STATE_VERBS
+    )
