@@ -15,7 +15,10 @@ class VisionUnavailable(RuntimeError):
 
 def available() -> bool:
     """True when the packages that look at pictures are installed (nothing is imported)."""
-    return all(find_spec(name) is not None for name in NEEDS)
+    try:
+        return all(find_spec(name) is not None for name in NEEDS)
+    except (ImportError, ValueError):  # a module present but broken, or blocked
+        return False
 
 
 def require() -> None:
