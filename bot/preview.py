@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.cases.wording import Concern, concerns
+from bot.config.voices import Voice
 from rules import Finding as RuleFinding
 from rules import Message, RuleSet
 from rules.actions import planned_replies
@@ -57,7 +58,7 @@ def try_message(
     platform: str,
     kind: str,
     own_post: bool,
-    page_name: str,
+    voice: Voice,
     descriptions: dict[str, str],
 ) -> Preview:
     """Judge one message as the worker would, and draft its replies; nothing is kept."""
@@ -72,12 +73,15 @@ def try_message(
     drafts: tuple[Draft, ...] = ()
     if not own_post:  # the page never answers itself
         wanted = planned_replies(findings, direct_message=kind == "dm", public_allowed=kind != "dm")
-        context = {"first_name": "", "page_name": page_name}
+        # In the words of the page chosen: its voice's name, templates and referral line.
+        context = {"first_name": "", "page_name": voice.page_name}
         drafts = tuple(
             Draft(
                 reply_kind,
                 template,
-                ruleset.render(template, _reply_channel(platform, reply_kind, channel), context),
+                voice.render(
+                    ruleset, template, _reply_channel(platform, reply_kind, channel), context
+                ),
             )
             for reply_kind, template in wanted.items()
         )

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from bot.config.voices import voice_for
 from bot.models import Finding, utcnow
 from bot.preview import KINDS, MAX_TEXT, PLATFORMS, Preview, try_message
 from bot.semantic import availability
@@ -63,9 +64,13 @@ def try_it() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(form, None), 400
     # Plain <select>s: WTForms' SelectField warns about its own choice format.
-    platform = request.form.get("platform", "facebook")
-    kind = request.form.get("kind", "comment")
     config = haven().settings.config
+    pages = {a.id: a for a in config.meta.accounts}
+    page = pages.get(request.form.get("page", ""))
+    # A page's message is tried as that page's platform, in its voice; without one, as the
+    # organisation speaks.
+    platform = page.platform if page else request.form.get("platform", "facebook")
+    kind = request.form.get("kind", "comment")
     ruleset = haven().ruleset
     descriptions = {r.id: r.description for r in ruleset.rules}
     descriptions.update({c.rule: c.looks_for for c in model_checks(ruleset)})
@@ -75,14 +80,19 @@ def try_it() -> ResponseReturnValue:
         platform=platform if platform in PLATFORMS else "facebook",
         kind=kind if kind in KINDS else "comment",
         own_post=bool(form.own_post.data),
-        page_name=config.organisation.page_name,
+        voice=voice_for(config, page.id if page else None),
         descriptions=descriptions,
     )
-    return _page(form, preview, platform=platform, kind=kind)
+    return _page(form, preview, platform=platform, kind=kind, page_id=page.id if page else "")
 
 
 def _page(
-    form: TryForm, preview: Preview | None, *, platform: str = "facebook", kind: str = "comment"
+    form: TryForm,
+    preview: Preview | None,
+    *,
+    platform: str = "facebook",
+    kind: str = "comment",
+    page_id: str = "",
 ) -> str:
     since = utcnow() - RECENT
     with Session(engine()) as db:
@@ -114,6 +124,7 @@ def _page(
         rows = [r for r in rows if r.pack == pack]
     rows.sort(key=lambda r: (r.pack, r.category, r.id))
     segments = highlight(form.text.data or "", list(preview.spans)) if preview else None
+    accounts = haven().settings.config.meta.accounts  # a page choice only when there are several
     return render_template(
         "dashboard/rules.html",
         rows=rows,
@@ -130,4 +141,6 @@ def _page(
         platform=platform,
         kinds=KINDS,
         kind=kind,
+        pages=accounts if len(accounts) > 1 else [],
+        page_id=page_id,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -11,9 +12,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bot.app import create_app
 from bot.models import AuditEntry, Finding, Item
+from bot.tasks import LocalEnqueuer
 from rules.semantic.catalogue import LOOKS_FOR, model_checks
-from tests.web.dashboard.support import RISK
+from tests.helpers import IG_ID, PAGE_ID, make_settings
+from tests.web.dashboard.support import HELP, RISK, add_user, sign_in
 
 LEGAL = (
     "Do I need a solicitor for the EHCP tribunal? I could really do with some help and "
@@ -105,3 +109,23 @@ def test_a_tried_message_is_bounded_and_needs_a_token(
     assert app.test_client().post("/rules/try", data={"text": "hi"}).status_code == 302  # sign in
     app.config["WTF_CSRF_ENABLED"] = True
     assert client.post("/rules/try", data={"text": "hello"}).status_code == 400
+
+
+def test_a_message_tried_for_a_page_is_answered_in_that_page_s_voice(
+    tmp_path: Path, enqueuer: LocalEnqueuer
+) -> None:
+    twinline = "You can also call Twinline, free, on 0800 138 0509."
+    voices = {"fcs": {"accounts": [PAGE_ID], "name": "Twins Trust FCS", "referral": twinline}}
+    app = create_app(make_settings(tmp_path, config={"voices": voices}), enqueuer=enqueuer,
+                     migrate=True)  # fmt: skip
+    app.config["WTF_CSRF_ENABLED"] = False
+    staff = app.test_client()
+    sign_in(staff, app, "mod", add_user(app, "mod", "moderator"))
+    chooser = staff.get("/rules").get_data(as_text=True)
+    assert f'<option value="{PAGE_ID}"' in chooser and f'<option value="{IG_ID}"' in chooser
+    status, fcs = _try(staff, HELP, page=PAGE_ID, kind="dm")
+    assert status == 200 and "Twins Trust FCS" in fcs and "0800 138 0509" in fcs
+    status, other = _try(staff, HELP, page=IG_ID, kind="dm")
+    organisation = app.extensions["haven"].settings.config.organisation.page_name
+    assert status == 200 and organisation in other and "Twinline" not in other
+    app.extensions["haven"].engine.dispose()
