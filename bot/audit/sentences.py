@@ -97,6 +97,8 @@ SENTENCES: dict[str, str] = {
     "privacy.hold_review_due": "flagged safeguarding holds due for review",
     "record.entry_added": "added to the safeguarding record",
     "record.exported": "prepared a printable copy of the safeguarding record",
+    "photo_consent.recorded": "recorded consent for a photo to be posted",
+    "photo_consent.withdrawn": "recorded that consent for a photo was withdrawn",
     "record.refused": "was refused the safeguarding record",
     "record.signed_off": "signed off the safeguarding record",
     "record.support_opened": "opened support and introductions",

@@ -124,6 +124,7 @@ def _addresses(app: Flask) -> dict[str, list[str]]:
         "directory.edit": [f"/directory/{resource_id}/edit"],
         "directory.new": ["/directory/new"],
         "holds.holds": ["/holds"],
+        "photo_consent.photo_consent": ["/photo-consent"],
         "meta_deletion.status": [f"/meta/data-deletion/status/{code}"],
         "people.marked": ["/people"],
         "people.person": [f"/people/{platform}/{author}"],

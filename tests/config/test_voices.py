@@ -157,7 +157,7 @@ def test_the_example_in_config_yaml_is_a_valid_voices_section() -> None:
     from tests.helpers import REPO
 
     text = (REPO / "config.yaml").read_text(encoding="utf-8")
-    block = text[text.index("\nvoices: {}\n") : text.index("\nrules:")].splitlines()[2:]
+    block = text[text.index("\nvoices: {}\n") : text.index("\nphotos:")].splitlines()[2:]
     example = yaml.safe_load("voices:\n" + "\n".join(line[1:] for line in block if line))
     ids = ("104000000000001", "104000000000002", "17841400000000001")
     accounts = [{"id": i, "name": i, "platform": "facebook", "token_env": f"T_{i}"} for i in ids]

@@ -18,6 +18,12 @@ def _check(client: FlaskClient, text: str, **extra: str) -> str:
     return client.post("/check", data={"text": text, **extra}).get_data(as_text=True)
 
 
+def _result(page: str) -> str:
+    """The check's result section alone (the navigation has a "Photo consent" page)."""
+    start = page.index('id="result"')
+    return page[start : page.index("</section>", start)]
+
+
 def test_a_family_named_in_a_draft_post_is_a_strong_concern_with_no_consent_advice(
     app: Flask, as_role: Callable[[str], FlaskClient]
 ) -> None:
@@ -29,7 +35,7 @@ def test_a_family_named_in_a_draft_post_is_a_strong_concern_with_no_consent_advi
     assert "sev-high" in page and "<mark>Sarah and Tom Jones</mark>" in page
     # Policy 002: never named, even with their permission; so no "check consent" advice.
     assert "even with their permission" in page
-    assert "consent" not in page.lower()
+    assert "consent" not in _result(page).lower()
     twins = _check(client, "So proud of her twins Leo and Max at sports day")
     assert "<mark>her twins Leo and Max</mark>" in twins and "sev-high" in twins
     the_family = _check(client, "Thank you to the Patel family for the cakes")
@@ -42,7 +48,7 @@ def test_a_family_named_in_a_draft_post_is_a_strong_concern_with_no_consent_advi
     street = _check(client, "Come along to the family fun day on Jones Street")
     assert "sev-high" not in street and "even with their permission" not in street
     photo = _check(client, "A wonderful day out!", photo="y")
-    assert "even if they say yes" in photo and "consent" not in photo.lower()
+    assert "even if they say yes" in photo and "consent" not in _result(photo).lower()
     with Session(app.extensions["haven"].engine) as db:
         assert db.exec(select(func.count()).select_from(Item)).one() == 0  # nothing stored
         assert db.exec(select(func.count()).select_from(AuditEntry)).one() == before
