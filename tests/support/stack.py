@@ -41,7 +41,6 @@ from tests.helpers import (
     page_comment,
     signed_post,
     stop_leftovers,
-    stop_process,
     use_production_services,
 )
 from tests.web.dashboard.support import add_user, sign_in
@@ -143,9 +142,21 @@ class HavenProcesses:
     def start_tick(self) -> None:
         self.others.append(self._spawn("tick", "tick"))
 
-    def stop_all(self) -> None:
-        for process in [*self.workers, *self.others, *([self.web] if self.web else [])]:
-            stop_process(process)
+    def stop_all(self, timeout: float = 10) -> None:
+        """SIGTERM to every process at once, then wait for them: they finish side by side
+        (a worker's warm shutdown, gunicorn's graceful one) rather than one after another.
+        Whatever has not stopped by `timeout` is killed."""
+        running = [*self.workers, *self.others, *([self.web] if self.web else [])]
+        for process in running:
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in running:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def log_text(self) -> bytes:
         return b"".join(path.read_bytes() for path in sorted(self.logs.glob("*.log")))
