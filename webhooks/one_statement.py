@@ -18,14 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from bot.crypto import encrypt
-from bot.models import Item, utcnow
+from bot.models import utcnow
 from bot.models.privacy import subject_digests
 from webhooks.events import Parsed
 from webhooks.store import Stored, clean, item_row
@@ -45,15 +44,11 @@ ROW_KEYS = (
 COLUMNS = (*ROW_KEYS, *_ITEM_DEFAULTS, "received_at", "status_changed_at")
 
 
-def _array_type(table: Table, column: str) -> str:
-    """The PostgreSQL array type an unnest() parameter for `column` is cast to."""
-    return f"{table.c[column].type.compile(dialect=postgresql.dialect())}[]"
-
-
 def _statement() -> str:
-    items: Table = Item.__table__  # type: ignore[attr-defined]
-    columns = COLUMNS
-    arrays = ",\n            ".join(f"%(item_{c})s::{_array_type(items, c)}" for c in columns)
+    # The items arrive as one JSON array of rows, read into the table's own row type: one
+    # parameter whatever their number, parsed by PostgreSQL rather than adapted column by
+    # column in Python.
+    columns = ", ".join(COLUMNS)
     return f"""
 WITH erased AS (
     SELECT 1 FROM erased_subjects WHERE subject_digest = ANY(%(digests)s::varchar[]) LIMIT 1
@@ -65,12 +60,11 @@ WITH erased AS (
     ON CONFLICT (body_sha256) DO NOTHING
     RETURNING id
 ), new_items AS (
-    INSERT INTO items (event_id, {", ".join(columns)})
-    SELECT event.id, {", ".join(f"v.{c}" for c in columns)}
-    FROM event CROSS JOIN unnest(
-            {arrays}
-         ) WITH ORDINALITY AS v({", ".join(columns)}, position)
-    ORDER BY v.position
+    INSERT INTO items (event_id, {columns})
+    SELECT event.id, {", ".join(f"given.{c}" for c in COLUMNS)}
+    FROM event CROSS JOIN json_populate_recordset(NULL::items, %(items)s::json)
+         WITH ORDINALITY AS given
+    ORDER BY given.ordinality
     ON CONFLICT (delivery_key) DO NOTHING
     RETURNING id
 )
@@ -88,20 +82,17 @@ def store_in_one_statement(
     """Store the delivery (committed on return, in autocommit); None when an erased person is
     in it, in which case nothing was stored and webhooks/store.py must do it."""
     now = utcnow()
-    arrays: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    rows = []
     for item in parsed.items:
         row = item_row(item, item.account_id in known_accounts, now)
         row.update(_ITEM_DEFAULTS, received_at=now, status_changed_at=now)
-        for column in COLUMNS:
-            value = row[column]
-            if column in _ENCRYPTED and value is not None:
-                value = encrypt(value)
-            elif column == "attachments":
-                value = json.dumps(value)
-            arrays[column].append(value)
+        for column in _ENCRYPTED:
+            if row[column] is not None:
+                row[column] = encrypt(row[column])
+        rows.append(row)
     people = {(i.platform, p) for i in parsed.items for p in (i.author_id, i.thread_id) if p}
     params = {
-        **{f"item_{column}": values for column, values in arrays.items()},
+        "items": json.dumps(rows, default=datetime.isoformat),
         "digests": [d for person in people for d in subject_digests(*person)],
         "body_sha256": hashlib.sha256(raw_text.encode("utf-8", "surrogatepass")).hexdigest(),
         "object": clean(parsed.object, 40),
