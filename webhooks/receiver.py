@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -48,6 +49,8 @@ class Receiver:
                 # per delivery would cost PostgreSQL a new backend each time.
                 pool_size=POOL_SIZE,
             )
+            # Whoever closes the app's pool (a test, a shutdown) closes this one with it.
+            event.listen(context.engine, "engine_disposed", lambda _engine: engine.dispose())
         return cls(
             context=context,
             secrets=tuple(settings.app_secrets()),
