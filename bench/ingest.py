@@ -76,16 +76,17 @@ def _step(stack: stacks.Stack, args: argparse.Namespace, rate: float, step: int,
     deliveries = make_deliveries(count, page_id=stacks.PAGE_ID, secret=stack.secret, tag=tag)
     procs = stack.processes
     groups = (procs.pids("web"), procs.pids("worker")) if procs else (set(), set())
-    before = cpu.snapshot(*groups)
+    before = cpu.snapshot(*groups, stack.pg_database)
     result = run_step(
         "127.0.0.1", stack.port, WEBHOOK_PATH, deliveries, rate,
         connections=args.connections, timeout=args.timeout,
     )  # fmt: skip
-    used = cpu.share(before, cpu.snapshot(*groups))
+    used = cpu.share(before, cpu.snapshot(*groups, stack.pg_database))
     row = _check(stack, result, {d.external_id for d in deliveries}, args)
     row.cpu = used.cell()
     # CPU per request is what contention on a shared machine distorts least.
     row.web_cpu_ms = used.web * used.wall * 1000 / max(1, result.ok)
+    row.pg_cpu_ms = used.own_db * used.wall * 1000 / max(1, result.ok)
     print(f"  {stack.name} {rate:g}/s: {_summary(row)}", file=sys.stderr)
     return row
 
@@ -167,6 +168,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, s")
     parser.add_argument("--drain-wait", type=float, help="max s to wait for the queue per step")
     parser.add_argument("--web-workers", type=int, default=2, help="production gunicorn workers")
+    parser.add_argument("--threads", type=int, default=8, help="gthreads per web worker")
+    parser.add_argument("--keep-alive", type=int, help="gunicorn --keep-alive, s (default its own)")
     parser.add_argument(
         "--rq-workers", type=int, default=1, help="`haven worker` processes (0: web tier alone)"
     )
@@ -198,7 +201,8 @@ def bench_stack(name: str, args: argparse.Namespace, use_cli: bool, nonce: int) 
         if name == "production":
             context = stacks.production_stack(
                 workdir, web_workers=args.web_workers, rq_workers=args.rq_workers,
-                redis_db=args.redis_db, use_cli=use_cli,
+                redis_db=args.redis_db, use_cli=use_cli, threads=args.threads,
+                keep_alive=args.keep_alive,
             )  # fmt: skip
         else:
             context = stacks.embedded_stack(workdir, use_cli=use_cli)

@@ -72,6 +72,7 @@ class Snapshot:
     worker: float
     client: float  # this process: the load generator's threads
     services: float
+    own_db: float = 0.0  # the PostgreSQL backends serving the bench's own database
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class CpuShare:
     services: float
     other: float
     wall: float
+    own_db: float = 0.0
 
     def cell(self) -> str:
         parts = (self.web, self.worker, self.client, self.services, self.other)
@@ -97,7 +99,25 @@ def _machine_busy() -> float:
     return (sum(fields[:8]) - idle) / _TICK
 
 
-def snapshot(web_roots: Iterable[int], worker_roots: Iterable[int]) -> Snapshot:
+def _backends_of(database: str, table: dict[int, Proc]) -> float:
+    """CPU seconds of the PostgreSQL backends connected to `database` (their process title
+    names it), so other users of the shared server are not charged to the bench."""
+    total = 0.0
+    for proc in table.values():
+        if proc.comm != "postgres":
+            continue
+        try:
+            title = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if f" {database} " in title:
+            total += proc.cpu
+    return total
+
+
+def snapshot(
+    web_roots: Iterable[int], worker_roots: Iterable[int], database: str | None = None
+) -> Snapshot:
     table = processes()
     times = os.times()
     return Snapshot(
@@ -108,6 +128,7 @@ def snapshot(web_roots: Iterable[int], worker_roots: Iterable[int]) -> Snapshot:
         worker=sum(p.cpu for p in descendants(worker_roots, table)),
         client=times.user + times.system,
         services=sum(p.cpu for p in table.values() if p.comm in _SERVICES),
+        own_db=_backends_of(database, table) if database else 0.0,
     )
 
 
@@ -122,7 +143,8 @@ def share(before: Snapshot, after: Snapshot) -> CpuShare:
     # A process that exited unreaped between snapshots can make a delta negative: clamp.
     used = [max(0.0, b - a) for a, b in pairs]
     other = max(0.0, after.busy - before.busy - sum(used))
-    return CpuShare(*(u / wall for u in used), other / wall, wall)
+    own_db = max(0.0, after.own_db - before.own_db)
+    return CpuShare(*(u / wall for u in used), other / wall, wall, own_db / wall)
 
 
 class BenchError(RuntimeError):

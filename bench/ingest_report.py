@@ -32,6 +32,8 @@ class Row:
     drain_rate: float | None
     cpu: str = ""  # CPUs busy in the step: web / worker / client / pg+redis / other
     web_cpu_ms: float = float("nan")  # web server CPU per answered request
+    # PostgreSQL CPU per answered request: this run's database only (the worker's too)
+    pg_cpu_ms: float = float("nan")
 
     @property
     def exact(self) -> bool:
@@ -48,8 +50,9 @@ def table(rows: list[Row]) -> str:
     head = (
         "| offered req/s | sent | 200/s achieved | p50 ms | p95 ms | p99 ms | max ms "
         "| non-200 / errors | stored == 200s, no dups | send lag p99 ms | queue after step "
-        "| web CPU ms/req | CPUs busy: web / worker / client / pg+redis / other |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---|"
+        "| web CPU ms/req | PostgreSQL CPU ms/req (this db) "
+        "| CPUs busy: web / worker / client / pg+redis / other |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|---:|---|"
     )
     lines = [head]
     for r in rows:
@@ -70,7 +73,7 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"| {r.rate:g} | {r.sent} | {r.throughput:.1f} | {r.p50:.1f} | {r.p95:.1f} "
             f"| {r.p99:.1f} | {r.max:.1f} | {errors} | {check} | {r.lag_p99:.1f} | {queue} "
-            f"| {r.web_cpu_ms:.1f} | {r.cpu} |"
+            f"| {r.web_cpu_ms:.2f} | {r.pg_cpu_ms:.2f} | {r.cpu} |"
         )
     return "\n".join(lines)
 

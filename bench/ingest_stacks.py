@@ -132,6 +132,7 @@ class Stack:
     logs: list[Path] = field(default_factory=list)
     processes: Processes | None = None
     env: dict[str, str] = field(default_factory=dict)  # what its processes were started with
+    pg_database: str | None = None  # production: the database its PostgreSQL backends serve
 
     def _query(self, sql: str) -> list[tuple]:
         if self.sqlite_path is not None:
@@ -203,7 +204,14 @@ def _wait_ready(port: int, procs: Processes, timeout: float = 60.0) -> None:
 
 @contextmanager
 def production_stack(
-    workdir: Path, *, web_workers: int, rq_workers: int, redis_db: int, use_cli: bool
+    workdir: Path,
+    *,
+    web_workers: int,
+    rq_workers: int,
+    redis_db: int,
+    use_cli: bool,
+    threads: int = 8,
+    keep_alive: int | None = None,
 ) -> Iterator[Stack]:
     import psycopg
     from redis import Redis
@@ -231,7 +239,9 @@ def production_stack(
             raise BenchError(f"init-db failed:\n{migrate.stderr.decode(errors='replace')[-2000:]}")
         web = [
             str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(web_workers),
-            "--worker-class", "gthread", "--threads", "8", "--access-logformat", ACCESS_LOG_FORMAT,
+            "--worker-class", "gthread", "--threads", str(threads),
+            "--access-logformat", ACCESS_LOG_FORMAT,
+            *(["--keep-alive", str(keep_alive)] if keep_alive is not None else []),
             "bot.app:create_app()",
         ]  # fmt: skip
         procs.start("web: gunicorn", web, env, workdir / "web.log")
@@ -248,7 +258,9 @@ def production_stack(
             port=port,
             secret=secret,
             description=(
-                f"gunicorn {web_workers} worker(s) x 8 gthreads on bot.app:create_app(), "
+                f"gunicorn {web_workers} worker(s) x {threads} gthreads"
+                + (f", keep-alive {keep_alive} s" if keep_alive is not None else "")
+                + " on bot.app:create_app(), "
                 f"PostgreSQL db {database}, Redis db {redis_db}, {rq_workers} `haven worker`"
             ),
             workdir=workdir,
@@ -256,6 +268,7 @@ def production_stack(
             logs=[workdir / "web.log"] + [workdir / f"worker{n}.log" for n in range(rq_workers)],
             processes=procs,
             env=env,
+            pg_database=database,
         )
     finally:
         procs.stop_all()

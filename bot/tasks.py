@@ -19,6 +19,8 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "haven"
+# A failed job stays readable in Redis for a week.
+FAILURE_TTL = 7 * 24 * 3600
 PROCESS_ITEM = "workers.jobs.process_item"
 TICK = "workers.jobs.tick"
 
@@ -67,18 +69,43 @@ class RQEnqueuer:
             except DuplicateJobError:
                 return  # another process put it back first
 
-    def _enqueue(self, func: str, args: tuple[Any, ...], job_id: str, retry: bool) -> None:
+    def enqueue_new(self, func: str, calls: Sequence[tuple[tuple[Any, ...], str]]) -> None:
+        """Queue jobs for rows that were created just now, in one round trip to Redis.
+
+        Nothing can have queued these ids before (their rows did not exist), so rq's per-job
+        uniqueness check, a script call of its own for each job, is not needed. Were it
+        somehow queued twice, the item's claim (a conditional UPDATE) runs it once.
+        """
+        if not calls:
+            return
+        retry = self._retry()
+        with self.connection.pipeline() as pipe:
+            self.queue.enqueue_many(
+                [
+                    self.queue.prepare_data(
+                        func, args, job_id=ident, retry=retry, failure_ttl=FAILURE_TTL
+                    )
+                    for args, ident in calls
+                ],
+                pipeline=pipe,
+            )
+            pipe.execute()
+
+    def _retry(self) -> Any:
         from rq import Retry
 
+        if not self.retry_intervals:
+            return None
+        return Retry(max=len(self.retry_intervals), interval=self.retry_intervals)
+
+    def _enqueue(self, func: str, args: tuple[Any, ...], job_id: str, retry: bool) -> None:
         self.queue.enqueue(
             func,
             *args,
             job_id=job_id,
             unique=True,
-            retry=Retry(max=len(self.retry_intervals), interval=self.retry_intervals)
-            if retry and self.retry_intervals
-            else None,
-            failure_ttl=7 * 24 * 3600,
+            retry=self._retry() if retry else None,
+            failure_ttl=FAILURE_TTL,
         )
 
 
@@ -195,6 +222,15 @@ def job_id(kind: str, row_id: int, attempts: int = 0) -> str:
 def enqueue_item(enqueuer: Enqueuer, item_id: int, *, attempts: int = 0) -> None:
     """Ask for an item to be processed."""
     enqueuer.enqueue(PROCESS_ITEM, item_id, job_id=job_id("item", item_id, attempts))
+
+
+def enqueue_new_items(enqueuer: Enqueuer, item_ids: Sequence[int]) -> None:
+    """Ask for items stored just now to be processed: one round trip to Redis for them all."""
+    if isinstance(enqueuer, RQEnqueuer):
+        enqueuer.enqueue_new(PROCESS_ITEM, [((i,), job_id("item", i)) for i in item_ids])
+        return
+    for item_id in item_ids:
+        enqueue_item(enqueuer, item_id)
 
 
 def _stop_listener(thread: Any) -> None:

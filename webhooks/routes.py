@@ -12,24 +12,28 @@ import re
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from bot.context import JobContext
-from bot.db import session_scope
-from bot.tasks import enqueue_item
+from bot.context import Context
 from bot.untrusted import UntrustedInput, json_loads
 from webhooks.events import parse_payload
+from webhooks.receiver import Receiver
+from webhooks.receiver import install as install_receiver
 from webhooks.signature import verify_signature
-from webhooks.store import store_delivery
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+bp.record_once(lambda state: install_receiver(state.app))
 
 # The challenge is echoed back to the caller: only ever echo something that cannot be markup.
 CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
-def _context() -> JobContext:
+def _context() -> Context:
     return current_app.extensions["haven"]
+
+
+def _receiver() -> Receiver:
+    return current_app.extensions["haven.webhooks"]
 
 
 @bp.get("/meta")
@@ -51,14 +55,12 @@ def verify() -> Response | tuple[str, int]:
 
 @bp.post("/meta")
 def receive() -> tuple[Response, int]:
-    ctx = _context()
+    receiver = _receiver()
     if request.mimetype != "application/json":
         return _answer(415, "expected application/json")
     # Werkzeug stops reading at MAX_CONTENT_LENGTH and raises 413 (handled in bot.app).
     raw = request.get_data(cache=False)
-    if not verify_signature(
-        raw, request.headers.get("X-Hub-Signature-256"), ctx.settings.app_secrets()
-    ):
+    if not verify_signature(raw, request.headers.get("X-Hub-Signature-256"), receiver.secrets):
         log.warning("webhook refused: bad or missing signature (%d bytes)", len(raw))
         return _answer(403, "invalid signature")
     # Any failure to read the body is a 400 with nothing stored: a 500 would make Meta
@@ -71,16 +73,10 @@ def receive() -> tuple[Response, int]:
     except UntrustedInput as exc:
         return _answer(400, str(exc))
     parsed = parse_payload(payload)
-    known = {account.id for account in ctx.settings.config.meta.accounts}
     # Stored and committed before anything is enqueued or answered: a crash after this line
     # loses nothing, because the sweep finds whatever the queue did not get.
-    with session_scope(ctx.engine) as session:
-        stored = store_delivery(session, raw_text, parsed, known)
-    for item_id in stored.new_item_ids:
-        try:
-            enqueue_item(ctx.enqueuer, item_id)
-        except Exception as exc:  # Redis down: the items are safe, the sweep will enqueue them
-            log.warning("enqueue failed for item %s (%s); left for the sweep", item_id, exc)
+    stored = receiver.store(raw_text, parsed)
+    receiver.enqueue(stored.new_item_ids)
     log.info(
         "webhook stored %d new, %d duplicate, %d erased, %d ignored, %d unknown",
         len(stored.new_item_ids),

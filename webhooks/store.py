@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -43,8 +44,8 @@ def store_delivery(
     event_insert = insert_ignoring_duplicates(session, InboundEvent, "body_sha256")
     event_values = {
         "body_sha256": digest,
-        "object": _clean(parsed.object, 40),
-        "body": REMOVED_BODY if erased else _clean(raw_text, None),
+        "object": clean(parsed.object, 40),
+        "body": REMOVED_BODY if erased else clean(raw_text, None),
         "item_count": len(parsed.items),
         "unknown_count": len(parsed.unknown),
     }
@@ -66,7 +67,7 @@ def store_delivery(
     for index, item in enumerate(parsed.items):
         if index in erased:
             continue
-        values = _row(item, event_id, item.account_id in known_accounts)
+        values = {"event_id": event_id, **item_row(item, item.account_id in known_accounts)}
         item_id = connection.execute(item_insert, values).scalar()
         if item_id is None:
             stored.duplicates += 1
@@ -105,39 +106,40 @@ def _erased_content(session: Session, items: Sequence[InboundItem]) -> set[int]:
     }
 
 
-def _row(item: InboundItem, event_id: int, known: bool) -> dict[str, object]:
+def item_row(item: InboundItem, known: bool, now: datetime | None = None) -> dict[str, Any]:
+    """The items row for one update, without its event: every value cut to what the column
+    takes (webhooks/one_statement.py lists these keys in its statement)."""
     return {
-        "event_id": event_id,
-        "delivery_key": _clean(item.delivery_key, 200),
-        "platform": _clean(item.platform, 20),
-        "channel": _clean(item.channel, 20),
-        "verb": _clean(item.verb, 20),
-        "account_id": _clean(item.account_id, 64),
-        "external_id": _clean(item.external_id, 200),
-        "post_id": _clean(item.post_id, 200),
-        "parent_id": _clean(item.parent_id, 200),
-        "thread_id": _clean(item.thread_id, 200),
-        "author_id": _clean(item.author_id, 64),
-        "author_name": _clean(item.author_name, 200),
-        "author_username": _clean(item.author_username, 200),
-        "text": _clean(item.text, None),
+        "delivery_key": clean(item.delivery_key, 200),
+        "platform": clean(item.platform, 20),
+        "channel": clean(item.channel, 20),
+        "verb": clean(item.verb, 20),
+        "account_id": clean(item.account_id, 64),
+        "external_id": clean(item.external_id, 200),
+        "post_id": clean(item.post_id, 200),
+        "parent_id": clean(item.parent_id, 200),
+        "thread_id": clean(item.thread_id, 200),
+        "author_id": clean(item.author_id, 64),
+        "author_name": clean(item.author_name, 200),
+        "author_username": clean(item.author_username, 200),
+        "text": clean(item.text, None),
         "attachments": [
-            {"type": _clean(a.type, 40), "url": _clean(a.url, 2000)} for a in item.attachments
+            {"type": clean(a.type, 40), "url": clean(a.url, 2000)} for a in item.attachments
         ],
         # The parser reads no clock; an update with no usable time of its own is dated on arrival.
-        "created_at": item.created_at if item.created_at != UNKNOWN_TIME else utcnow(),
+        "created_at": item.created_at if item.created_at != UNKNOWN_TIME else now or utcnow(),
         "is_echo": item.is_echo,
         "from_page": item.from_page,
         "standby": item.standby,
         "known_account": known,
-        "app_id": _clean(item.app_id, 64),
-        "send_metadata": _clean(item.metadata, 1000),
-        "media_product_type": _clean(item.media_product_type, 20),
-        "button_payload": _clean(item.payload, 1000),
+        "app_id": clean(item.app_id, 64),
+        "send_metadata": clean(item.metadata, 1000),
+        "media_product_type": clean(item.media_product_type, 20),
+        "button_payload": clean(item.payload, 1000),
     }
 
 
-def _clean(value: str | None, limit: int | None) -> str | None:
+def clean(value: str | None, limit: int | None) -> str | None:
     """Text every database accepts: no NUL, no lone surrogates, within the column's size."""
     if value is None:
         return None
