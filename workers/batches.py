@@ -172,7 +172,7 @@ def _look_at_photos(
     failed: dict[int, Exception] = {}
     for item_id in item_ids:
         try:
-            photos[item_id] = photos_of_item(engine, ruleset, item_id, config.photos)
+            photos[item_id] = photos_of_item(engine, ruleset, item_id, config)
         except Exception as exc:
             release_item(engine, item_id, error=type(exc).__name__)
             failed[item_id] = exc

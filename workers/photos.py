@@ -10,7 +10,8 @@ import requests
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.config.photos import Photos
+from bot.config import HavenConfig
+from bot.config.voices import voice_for
 from bot.models import Item
 from bot.photos.look import PICTURE_TYPES, PhotoLook, look_at_photos, pictures_of
 from rules import RuleSet
@@ -21,7 +22,7 @@ def photos_of_item(
     engine: Engine,
     ruleset: RuleSet,
     item_id: int,
-    config: Photos,
+    config: HavenConfig,
     http: requests.Session | None = None,
 ) -> list[PhotoLook]:
     """Fetch and analyse the item's pictures, if it is one Haven will judge."""
@@ -31,10 +32,12 @@ def photos_of_item(
         if not attachments or not any(a.get("type") in PICTURE_TYPES for a in attachments):
             return []
         item = session.get(Item, item_id)
-        if item is None or not _judged(item) or not pictures_of(item, config):
+        if item is None or not _judged(item) or not pictures_of(item, config.photos):
             return []
         session.expunge(item)
-    return look_at_photos(item, ruleset, config, http)
+    # The page's own post, from a page that never posts about its families: any person counts.
+    strict = item.from_page and voice_for(config, item.account_id).no_family_posts
+    return look_at_photos(item, ruleset, config.photos, http, no_family_photos=strict)
 
 
 def _judged(item: Item) -> bool:

@@ -61,8 +61,13 @@ def look_at_photos(
     ruleset: RuleSet,
     config: Photos,
     http: requests.Session | None = None,
+    *,
+    no_family_photos: bool = False,
 ) -> list[PhotoLook]:
-    """Fetch and analyse every picture on the item; the bytes do not outlive this call."""
+    """Fetch and analyse every picture on the item; the bytes do not outlive this call.
+
+    `no_family_photos`: the item is the page's own post and its page never posts about the
+    families it supports (policy 002: not even with faces hidden), so any person counts."""
     pictures = pictures_of(item, config)
     if not pictures:
         return []
@@ -77,7 +82,7 @@ def look_at_photos(
         from_page=item.from_page,
         author_id=item.author_id,
         caption=item.text or "",
-        no_family_photos=config.no_people_photos,
+        no_family_photos=config.no_people_photos or no_family_photos,
     )
     return [_look(position, url, ruleset, config, http, context) for position, url in pictures]
 

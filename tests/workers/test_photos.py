@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from PIL import Image
 from sqlmodel import Session, select
 
 from bot.app import create_app
@@ -17,9 +18,10 @@ from bot.models import Case, Finding, Item, ReplyDraft
 from bot.models.alerts import Alert
 from bot.models.photos import PhotoObservation
 from bot.tasks import LocalEnqueuer
-from tests.helpers import TEST_ACCOUNTS, make_settings, page_comment, signed_post
-from tests.photos.pictures import jpeg, landscape, people
+from tests.helpers import PAGE_ID, TEST_ACCOUNTS, make_settings, page_comment, signed_post
+from tests.photos.pictures import jpeg, landscape, people, png
 from tests.support.cdn import HOST, Answer, LocalCDN
+from tests.vision.pictures import sample
 from tests.web.dashboard.support import add_user, sign_in
 
 
@@ -149,3 +151,42 @@ def test_an_alert_about_a_photo_carries_no_picture_and_no_words(app: Flask, cdn:
     item = _processed(app, comment_with_photo(url))
     alerts = _rows(app, Alert, item)
     assert alerts and all(url not in str(a.model_dump()) for a in alerts)
+
+
+def _far_off_face() -> Image.Image:
+    """A wide shot with one small face in it: not prominent enough to flag on its own."""
+    scene = sample("coffee.png").resize((1600, 1200))
+    scene.paste(sample("astronaut.png").resize((260, 260)), (900, 500))
+    return scene
+
+
+@pytest.mark.parametrize(("family_posts", "flagged"), [(False, True), (True, False)])
+def test_the_page_own_photo_of_anyone_is_flagged_where_its_voice_posts_no_families(
+    tmp_path: Path, cdn: LocalCDN, family_posts: bool, flagged: bool
+) -> None:
+    # Policy 002: no photos of the families it supports, even if their faces cannot be seen; a
+    # page whose voice allows family posts (policy 001: with consent) is flagged only for
+    # people the picture shows prominently.
+    voices = {"page": {"accounts": [PAGE_ID], "family_posts": family_posts}}
+    config = {"meta": {"accounts": TEST_ACCOUNTS}, "photos": {"allowed_hosts": [HOST]}}
+    made = create_app(
+        make_settings(tmp_path, config={**config, "voices": voices}),
+        enqueuer=LocalEnqueuer([0], start=False),
+    )
+    try:
+        url = cdn.serve("/v/t39/walk.png", Answer(png(_far_off_face()), content_type="image/png"))
+        own = comment_with_photo(url, "A lovely walk today", number="7301")
+        own["entry"][0]["changes"][0]["value"]["from"] = {"id": PAGE_ID, "name": "Test page"}
+        item = _processed(made, own)
+        assert item.from_page
+        [observation] = _rows(made, PhotoObservation, item)
+        assert observation.status == "checked" and observation.people == 1
+        # What the picture itself shows (the pack's own review of a page photo is another rule).
+        seen = {
+            (f.rule, f.category)
+            for f in _rows(made, Finding, item)
+            if f.rule.startswith("picture-")
+        }
+        assert seen == ({("picture-people", "photo.family")} if flagged else set())
+    finally:
+        made.extensions["haven"].engine.dispose()
