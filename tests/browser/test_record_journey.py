@@ -74,7 +74,15 @@ def _add(page: Any, summary: str, fields: dict[str, str], button: str) -> None:
             field.select_option(label=value)
         else:
             field.fill(value)
-    form.get_by_role("button", name=button).click()
+    # The form posts and comes back to the record: read the page only once it has loaded.
+    with page.expect_navigation():
+        form.get_by_role("button", name=button).click()
+
+
+def _said(page: Any, words: str) -> bool:
+    """The page's message (role=status) says `words`, waiting for it as a person would."""
+    page.get_by_role("status").filter(has_text=words).wait_for(state="visible", timeout=10_000)
+    return True
 
 
 def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
@@ -111,9 +119,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     _add(page, "Record an action", {"What was done": "Rang her back; she agreed to a safety plan",
                                     "Who was told (if anyone)": "her GP surgery, duty doctor"},
          "Add an action")  # fmt: skip
-    assert (
-        page.get_by_role("status").filter(has_text="Added to the record: the action.").is_visible()
-    )
+    assert _said(page, "Added to the record: the action.")
     actions = _part(page, "Actions")
     assert "Rang her back; she agreed to a safety plan" in actions.inner_text()
     assert "fact" in actions.locator(".basis").first.inner_text()
@@ -140,8 +146,9 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     task.get_by_label("When it was confirmed in writing (if it was)").fill(
         utcnow().strftime("%Y-%m-%dT%H:%M")  # within the test's day, whatever its timezone
     )
-    task.get_by_role("button", name=f"Record: {PARTNER} told").click()
-    assert page.get_by_role("status").filter(has_text=f"{PARTNER} told").is_visible()
+    with page.expect_navigation():
+        task.get_by_role("button", name=f"Record: {PARTNER} told").click()
+    assert _said(page, f"{PARTNER} told")
     task = page.locator("article.partner-task", has_text=PARTNER)
     assert "told" in task.locator(".status").inner_text()
     assert "Told by lead to duty manager, R.K." in task.inner_text()
@@ -158,8 +165,9 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     page.locator("summary", has_text="Sign off the record").click()
     page.get_by_label("Closing summary (optional)").fill("Concern handled; no further action")
     page.get_by_label("I have read the whole record and it is complete").check()
-    page.get_by_role("button", name="Sign off the record").click()
-    assert page.get_by_role("status").filter(has_text="The record is signed off").is_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign off the record").click()
+    assert _said(page, "The record is signed off")
     sign_off = _part(page, "Sign-off").inner_text()
     assert "Signed off by lead on" in sign_off and "Concern handled" in sign_off
     assert page.get_by_role("heading", name="Add an addendum").is_visible()
