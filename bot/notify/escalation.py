@@ -232,6 +232,22 @@ def acknowledge(
 ) -> bool:
     """A lead or deputy takes it on: paging stops, and the case is theirs ("I'm dealing with
     this" is what the button says). False if it had already ended."""
+    # Lock order: a delivery job locks its delivery, then (issuing the acknowledge link) takes
+    # a key-share lock on the escalation; clearing `open_key`, a unique column, locks the
+    # escalation FOR UPDATE. Taking the pending deliveries first, as the job does, means the
+    # two queue one behind the other instead of each waiting for the other (a deadlock seen
+    # under load on PostgreSQL).
+    session.exec(
+        select(AlertDelivery.id)
+        .where(
+            AlertDelivery.alert_id.in_(  # type: ignore[attr-defined]
+                select(Alert.id).where(Alert.escalation_id == escalation.id)
+            ),
+            AlertDelivery.status == "pending",
+        )
+        .order_by(AlertDelivery.id)
+        .with_for_update()
+    ).all()
     ended = session.exec(
         update(Escalation)
         .where(Escalation.id == escalation.id, Escalation.status == "open")
