@@ -11,6 +11,7 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.cases.wording import phrases
 from bot.cli.common import CONFIG_OPTION, DATABASE_OPTIONS, cli_engine, cli_settings
 from bot.cli.privacy import retention, subject
 from bot.cli.rules import classify, rules
@@ -224,7 +225,8 @@ def _list_items(engine: Engine, as_json: bool, limit: int | None) -> None:
             if as_json:
                 click.echo(json.dumps(_item_json(item, categories), ensure_ascii=False))
             else:
-                found = ", ".join(categories) or "-"
+                # In words, as the dashboard says them; --json keeps the codes for scripts.
+                found = "; ".join(phrases(categories)) or "-"
                 click.echo(
                     f"{item.id:>6}  {item.channel:<10} {item.verb:<7} {item.status:<10} {found}"
                 )
