@@ -11,6 +11,7 @@ its whole process group is ended on the way out, whatever went wrong.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import secrets
 import socket
@@ -20,7 +21,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,20 @@ def services_ready(redis_db: int) -> bool:
     if problem:
         print(f"SKIP: {problem}")
     return problem is None
+
+
+def bench_main(
+    argv: list[str] | None,
+    parse_args: Callable[[list[str] | None], argparse.Namespace],
+    measure: Callable[[argparse.Namespace, datetime.datetime, int], int],
+) -> int:
+    """What every stack bench's `main` does first: read its arguments, skip with the reason when
+    PostgreSQL or Redis is missing, note when it started, and pick a nonce that keeps this run's
+    ids apart from earlier runs' in the same databases; then `measure`."""
+    args = parse_args(argv)
+    if not services_ready(args.redis_db):
+        return 0
+    return measure(args, datetime.datetime.now(datetime.UTC), int(time.time()) % 1000)
 
 
 def add_redis_db_argument(parser: argparse.ArgumentParser, default: int) -> None:

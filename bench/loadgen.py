@@ -98,18 +98,35 @@ def make_deliveries(
     for n in range(count):
         text = f"{rng.choice(TEXTS)} ({rng.randrange(10_000)})"
         author = f"60000000000{rng.randrange(100):05d}"  # ~100 regulars, as on a small page
-        if rng.random() < dm_share:
-            external_id = f"m_bench{tag}n{n:06d}"
-            payload = page_dm(page_id, external_id, author, text, now * 1000 + n)
-            kind = "dm"
-        else:
-            external_id = f"900000000000001_{tag}{n:06d}"
-            payload = page_comment(page_id, external_id, author, text, now)
-            kind = "comment"
-        # Compact, ASCII-escaped JSON like Meta's own serialisation.
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        out.append(Delivery(body, _sign(body, secret), external_id, kind))
+        dm = rng.random() < dm_share
+        out.append(
+            signed_delivery(page_id, secret, f"bench{tag}", tag, n, author, text, now, dm=dm)
+        )
     return out
+
+
+def signed_delivery(
+    page_id: str,
+    secret: str,
+    dm_prefix: str,
+    tag: str,
+    n: int,
+    author: str,
+    text: str,
+    now: int,
+    *,
+    dm: bool,
+) -> Delivery:
+    """One signed delivery, a Messenger DM or a Page comment, its ids unique by tag and n."""
+    if dm:
+        external_id = f"m_{dm_prefix}n{n:06d}"
+        payload = page_dm(page_id, external_id, author, text, now * 1000 + n)
+    else:
+        external_id = f"900000000000001_{tag}{n:06d}"
+        payload = page_comment(page_id, external_id, author, text, now)
+    # Compact, ASCII-escaped JSON like Meta's own serialisation.
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Delivery(body, _sign(body, secret), external_id, "dm" if dm else "comment")
 
 
 @dataclass

@@ -212,10 +212,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if not stacks.services_ready(args.redis_db):
-        return 0
-    started = datetime.datetime.now(datetime.UTC)
+    return stacks.bench_main(argv, parse_args, measure_all)
+
+
+def measure_all(args: argparse.Namespace, started: datetime.datetime, _nonce: int) -> int:
     try:
         sizes, starts = run(args)
     except stacks.BenchError as exc:

@@ -9,10 +9,9 @@ from the previous person in the same thread, which joins their case.
 
 from __future__ import annotations
 
-import json
 import time
 
-from loadgen import Delivery, _sign, page_comment, page_dm
+from loadgen import Delivery, signed_delivery
 
 MIX = (
     "I really need someone to talk to about our adoption, it's been so hard lately",
@@ -37,14 +36,6 @@ def mixed_deliveries(count: int, *, page_id: str, secret: str, tag: str) -> list
         text = MIX[n % len(MIX)]
         if n % 6 != 5 or not author:  # else: the same person again, in the same thread
             author = f"64{tag}{n:06d}"
-        if n % 5 == 4:
-            external_id = f"m_mix{tag}n{n:06d}"
-            payload = page_dm(page_id, external_id, author, text, now * 1000 + n)
-            kind = "dm"
-        else:
-            external_id = f"900000000000001_{tag}{n:06d}"
-            payload = page_comment(page_id, external_id, author, text, now)
-            kind = "comment"
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        out.append(Delivery(body, _sign(body, secret), external_id, kind))
+        dm = n % 5 == 4
+        out.append(signed_delivery(page_id, secret, f"mix{tag}", tag, n, author, text, now, dm=dm))
     return out

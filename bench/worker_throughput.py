@@ -203,12 +203,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if not stacks.services_ready(args.redis_db):
-        return 0
-    started = datetime.datetime.now(datetime.UTC)
+    return stacks.bench_main(argv, parse_args, measure_all)
+
+
+def measure_all(args: argparse.Namespace, started: datetime.datetime, nonce: int) -> int:
     runs = []
-    nonce = int(time.time()) % 1000
     plan = [(0, 1)] if args.today else []
     plan += [(batch, workers) for batch in args.batch_sizes for workers in args.workers]
     for batch, workers in plan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
@@ -237,3 +238,19 @@ def job_context(app: Flask) -> JobContext:
             settings=ctx.settings, engine=ctx.engine, enqueuer=ctx.enqueuer
         )
     return _JOB_CONTEXTS[app]
+
+
+def edited(payload: dict, text: str, at: int) -> dict:
+    """The same feed comment delivered again as an edit to `text` at `at`."""
+    edit = copy.deepcopy(payload)
+    edit["entry"][0]["changes"][0]["value"].update(verb="edited", message=text, created_time=at)
+    return edit
+
+
+def removed(payload: dict, at: int) -> dict:
+    """The same feed comment delivered again as removed at `at` (Meta sends no message)."""
+    removal = copy.deepcopy(payload)
+    value = removal["entry"][0]["changes"][0]["value"]
+    value.update(verb="remove", created_time=at)
+    value.pop("message")
+    return removal

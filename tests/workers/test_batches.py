@@ -7,7 +7,6 @@ is compared row for row.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterator
@@ -26,7 +25,16 @@ from bot.db import make_engine, session_scope
 from bot.models import Alert, AuditEntry, Case, Finding, Item, OutboundAction, ReplyDraft
 from bot.semantic import detection_ruleset
 from rules import RuleSet
-from tests.helpers import IG_ID, PAGE_ID, load_payload, make_settings, page_comment, signed_post
+from tests.helpers import (
+    IG_ID,
+    PAGE_ID,
+    edited,
+    load_payload,
+    make_settings,
+    page_comment,
+    removed,
+    signed_post,
+)
 from tests.support import databases
 from webhooks.events import parse_payload
 from webhooks.store import store_delivery
@@ -39,20 +47,6 @@ RISK = "I can't do this any more, I want to kill myself"
 PHONE = "Could someone ring me back on 07700 900123, I need to talk to someone about our adoption"
 PLAIN = "Is the group on this week?"
 TIME = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(\+00:00)?")  # when a timer is due: the clock's
-
-
-def _edited(payload: dict, text: str, at: int) -> dict:
-    edit = copy.deepcopy(payload)
-    edit["entry"][0]["changes"][0]["value"].update(verb="edited", message=text, created_time=at)
-    return edit
-
-
-def _removed(payload: dict, at: int) -> dict:
-    removal = copy.deepcopy(payload)
-    value = removal["entry"][0]["changes"][0]["value"]
-    value.update(verb="remove", created_time=at)
-    value.pop("message")
-    return removal
 
 
 def comment(text: str, number: int, author: int) -> dict[str, Any]:
@@ -70,17 +64,17 @@ def run_batch(engine: Engine, ruleset: RuleSet, config: HavenConfig, first: int)
 def mixed_deliveries() -> list[dict[str, Any]]:
     """Help, risk, personal details, edits, removals, DMs, Instagram, the page's own post."""
     phone = comment(PHONE, 8004, 3)
-    edited = comment(HELP, 8005, 4)
+    original = comment(HELP, 8005, 4)
     return [
         # Two messages of one person in one thread: one case.
         comment(HELP, 8001, 1),
         comment(MORE_HELP, 8002, 1),
         comment(RISK, 8003, 2),
         phone,
-        edited,
-        _edited(edited, PHONE, 1_790_009_005),  # the edit and its original in one batch
+        original,
+        edited(original, PHONE, 1_790_009_005),  # the edit and its original in one batch
         comment(PLAIN, 8006, 5),
-        _removed(phone, 1_790_009_004),
+        removed(phone, 1_790_009_004),
         load_payload("fb_dm_text_image.json"),
         load_payload("ig_comment.json"),
         load_payload("ig_dm_batch.json"),
@@ -239,7 +233,7 @@ def test_an_edit_and_its_original_in_one_batch_answer_once(
 ) -> None:
     original = page_comment(PHONE, comment="8201", created_time=1_790_000_001)
     # The edit arrives first, as Meta may send it.
-    ids = store(migrated_engine, [_edited(original, HELP, 1_790_000_100), original])
+    ids = store(migrated_engine, [edited(original, HELP, 1_790_000_100), original])
     assert run_batch(migrated_engine, ruleset, config, ids[0]).done == ids
     with Session(migrated_engine) as session:
         edit, first = (session.get(Item, i) for i in ids)

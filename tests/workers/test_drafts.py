@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.db import session_scope
 from bot.models import Finding, ReplyDraft
-from rules import load_ruleset
-from tests.helpers import PAGE_ID, page_comment
-from webhooks.events import parse_payload
-from webhooks.store import store_delivery
-from workers.processing import handle_item
+from tests.helpers import page_comment
+from tests.workers.support import store_and_judge
 
 # Each is outside our remit and also asks for help: policy 000 §6 wants the boundary reply.
 OUT_OF_REMIT_HELP = [
@@ -28,11 +22,7 @@ OUT_OF_REMIT_HELP = [
 @pytest.mark.parametrize("text", OUT_OF_REMIT_HELP)
 def test_the_boundary_reply_wins_over_the_help_reply(migrated_engine: Engine, text: str) -> None:
     payload = page_comment(text, comment="9101", created_time=1_790_000_000)
-    with session_scope(migrated_engine) as session:
-        stored = store_delivery(session, json.dumps(payload), parse_payload(payload), {PAGE_ID})
-    (item_id,) = stored.new_item_ids
-    with session_scope(migrated_engine) as session:
-        handle_item(session, load_ruleset(), item_id, page_name="Test page")
+    item_id = store_and_judge(migrated_engine, payload)
     with Session(migrated_engine) as session:
         tops = {f.category.split(".")[0] for f in session.exec(select(Finding)).all()}
         drafts = session.exec(select(ReplyDraft).where(ReplyDraft.item_id == item_id)).all()

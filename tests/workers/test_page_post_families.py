@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.db import session_scope
 from bot.models import Finding, Item, ReplyDraft
-from rules import load_ruleset
 from tests.helpers import PAGE_ID
-from webhooks.events import parse_payload
-from webhooks.store import store_delivery
-from workers.processing import handle_item
+from tests.workers.support import store_and_judge
 
 
 def _page_post(text: str) -> dict:
@@ -36,11 +30,7 @@ def test_a_family_named_in_the_pages_own_post_is_a_strong_finding_and_no_reply(
 ) -> None:
     text = "Lovely to visit Sarah and Tom Jones and their twins today!"
     payload = _page_post(text)
-    with session_scope(migrated_engine) as session:
-        stored = store_delivery(session, json.dumps(payload), parse_payload(payload), {PAGE_ID})
-    (item_id,) = stored.new_item_ids
-    with session_scope(migrated_engine) as session:
-        handle_item(session, load_ruleset(), item_id, page_name="Test page")
+    item_id = store_and_judge(migrated_engine, payload)
     with Session(migrated_engine) as session:
         item = session.get(Item, item_id)
         findings = {f.rule: f for f in session.exec(select(Finding)).all()}

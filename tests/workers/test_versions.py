@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from bot.models import Finding, Item, ReplyDraft
-from tests.helpers import load_payload, page_comment, signed_post
+from tests.helpers import edited, load_payload, page_comment, removed, signed_post
 
 PHONE = "Could someone ring me back on 07700 900123, I need to talk to someone about our adoption"
 NO_PHONE = "Could someone message me please, I need to talk to someone about our adoption"
@@ -18,21 +16,6 @@ NO_PHONE = "Could someone message me please, I need to talk to someone about our
 def _deliver(app: Flask, client: FlaskClient, payload: dict) -> None:
     assert signed_post(client, payload).status_code == 200
     assert app.extensions["haven"].enqueuer.wait_idle()
-
-
-def _edited(payload: dict, text: str, at: int) -> dict:
-    edit = copy.deepcopy(payload)
-    value = edit["entry"][0]["changes"][0]["value"]
-    value.update(verb="edited", message=text, created_time=at)
-    return edit
-
-
-def _removed(payload: dict, at: int) -> dict:
-    removal = copy.deepcopy(payload)
-    value = removal["entry"][0]["changes"][0]["value"]
-    value.update(verb="remove", created_time=at)
-    value.pop("message")
-    return removal
 
 
 def _state(app: Flask) -> tuple[list[Item], list[Finding], list[ReplyDraft]]:
@@ -53,7 +36,7 @@ def test_an_edit_is_judged_again_and_retires_the_old_findings(
 ) -> None:
     original = page_comment(PHONE)
     _deliver(app, client, original)
-    _deliver(app, client, _edited(original, NO_PHONE, 1742667900))
+    _deliver(app, client, edited(original, NO_PHONE, 1742667900))
     (first, edit), findings, drafts = _state(app)
     assert edit.verb == "edited" and edit.status == "processed"
     assert "pii.phone" in {f.category for f in findings if f.item_id == first.id}
@@ -72,7 +55,7 @@ def test_a_reply_already_sent_is_not_drafted_again_for_the_edit(
         draft.status = "sent"
         session.add(draft)
         session.commit()
-    _deliver(app, client, _edited(original, NO_PHONE + " x", 1742667900))
+    _deliver(app, client, edited(original, NO_PHONE + " x", 1742667900))
     (_, edit), _, drafts = _state(app)
     assert [d.kind for d in drafts if d.item_id == edit.id and d.kind == "private"] == []
 
@@ -89,7 +72,7 @@ def test_an_edit_that_arrives_before_its_add_wins(app: Flask, client: FlaskClien
 def test_risk_in_a_text_edited_away_still_reaches_the_lead(app: Flask, client: FlaskClient) -> None:
     original = page_comment("I can't do this anymore, everyone would be better off without me")
     _deliver(app, client, original)
-    _deliver(app, client, _edited(original, "sorry, ignore me", 1742667900))
+    _deliver(app, client, edited(original, "sorry, ignore me", 1742667900))
     (first, _edit), findings, _ = _state(app)
     assert any(c.startswith("risk.") for c in _active(findings, first))
 
@@ -97,7 +80,7 @@ def test_risk_in_a_text_edited_away_still_reaches_the_lead(app: Flask, client: F
 def test_a_removal_marks_every_version_and_deletes_nothing(app: Flask, client: FlaskClient) -> None:
     original = page_comment(NO_PHONE)
     _deliver(app, client, original)
-    _deliver(app, client, _removed(original, 1742668000))
+    _deliver(app, client, removed(original, 1742668000))
     (first, removal), findings, drafts = _state(app)
     assert removal.verb == "remove" and first.removed_at is not None
     assert _active(findings, first)  # what was found is still there for staff
@@ -106,7 +89,7 @@ def test_a_removal_marks_every_version_and_deletes_nothing(app: Flask, client: F
 
 def test_a_removal_that_arrives_first_still_applies(app: Flask, client: FlaskClient) -> None:
     original = page_comment(NO_PHONE)
-    _deliver(app, client, _removed(original, 1742668000))
+    _deliver(app, client, removed(original, 1742668000))
     _deliver(app, client, original)
     items, _, drafts = _state(app)
     add = next(i for i in items if i.verb == "add")
