@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -19,6 +18,7 @@ from bot.notify.alerts import raise_alerts_for_item
 from bot.notify.out_of_hours import reply_out_of_hours
 from bot.photos.look import PhotoLook
 from bot.photos.outcome import settle_photos
+from bot.post_check import PAGE_CHECKS
 from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
 from workers.cases import attach_to_case
@@ -34,8 +34,6 @@ from workers.versions import (
 )
 
 log = logging.getLogger(__name__)
-
-PAGE_CHECKS = frozenset({"pii", "photo"})
 
 
 def claim_item(engine: Engine, item_id: int) -> bool:
@@ -67,7 +65,6 @@ def handle_item(
     ruleset: RuleSet,
     item_id: int,
     *,
-    page_name: str | None = None,
     config: HavenConfig | None = None,
     judged: list[RuleFinding] | None = None,
     versions_locked: bool = False,
@@ -76,7 +73,7 @@ def handle_item(
     """Judge a claimed item and record the outcome; returns the categories found.
 
     `config` routes alerts and sets office hours (defaults when None), as the item's page
-    sees it (its voice: bot/config/voices.py); `page_name`, if given, is the name replies use.
+    sees it (its voice: bot/config/voices.py).
     `judged` is what the rules already found in the item's message when a batch judged many at
     once (batches.py), which also locked every version first (`versions_locked`). `photos` is
     what was seen in its pictures (workers/photos.py), looked at before this transaction.
@@ -85,8 +82,6 @@ def handle_item(
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
     voice = voice_for(config or HavenConfig(), item.account_id)
-    if page_name is not None:
-        voice = replace(voice, page_name=page_name)
     config = voice.config
     if not versions_locked:
         lock_versions(session, item)

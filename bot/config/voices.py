@@ -16,6 +16,7 @@ from bot.config import HavenConfig
 from bot.config.privacy import DataProtection
 from bot.config.voice_settings import Retention
 from rules import RuleSet
+from rules.model import channel_kind
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,20 @@ class Voice:
     """A page's effective settings: its voice's, else the organisation's."""
 
     key: str | None  # None: the organisation's own voice
-    page_name: str
     templates: Mapping[str, Mapping[str, str]]
     referral: str | None
     referral_in: tuple[str, ...]
     family_posts: bool
     retention: Retention
-    retention_days: int
-    config: HavenConfig = field(repr=False)
+    config: HavenConfig = field(repr=False)  # the organisation's, with this page's values in
+
+    @property
+    def page_name(self) -> str:
+        return self.config.organisation.page_name
+
+    @property
+    def retention_days(self) -> int:
+        return self.config.data_protection.retention_days
 
     @property
     def no_family_posts(self) -> bool:
@@ -48,7 +55,7 @@ class Voice:
     ) -> str:
         """A reply in this page's words: its own template if it has one, and its referral."""
         text = ruleset.render(template, channel, context, overrides=self.overrides(ruleset))
-        private = channel.endswith("_dm")
+        private = channel_kind(channel) == "private"
         if self.referral and private and template in self.referral_in:
             if " ".join(self.referral.split()) not in " ".join(text.split()):
                 text = f"{text.rstrip()} {self.referral.strip()}"
@@ -62,7 +69,7 @@ def voice_for(config: HavenConfig, account_id: str | None) -> Voice:
     )
     org = config.organisation
     if settings is None:
-        return _voice(config, None, org.page_name, {}, None, (), org.family_posts, "standard")
+        return Voice(None, {}, None, (), org.family_posts, "standard", config)
     rota = settings.own_rota()
     alerts = config.alerts if rota is None else config.alerts.model_copy(update={"rota": rota})
     retention = settings.retention or "standard"
@@ -80,31 +87,8 @@ def voice_for(config: HavenConfig, account_id: str | None) -> Voice:
         for name, doc in settings.templates.items()
     }
     family_posts = org.family_posts if settings.family_posts is None else settings.family_posts
-    return _voice(effective, key, page_name, templates, settings.referral,
-                  settings.referral_in, family_posts, retention)  # fmt: skip
-
-
-def _voice(
-    config: HavenConfig,
-    key: str | None,
-    page_name: str,
-    templates: Mapping[str, Mapping[str, str]],
-    referral: str | None,
-    referral_in: tuple[str, ...],
-    family_posts: bool,
-    retention: Retention,
-) -> Voice:
-    return Voice(
-        key=key,
-        page_name=page_name,
-        templates=templates,
-        referral=referral,
-        referral_in=referral_in,
-        family_posts=family_posts,
-        retention=retention,
-        retention_days=config.data_protection.retention_days,
-        config=config,
-    )
+    return Voice(key, templates, settings.referral, settings.referral_in, family_posts, retention,
+                 effective)  # fmt: skip
 
 
 def _kept(config: HavenConfig, retention: Retention) -> DataProtection:

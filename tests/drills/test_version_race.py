@@ -48,13 +48,13 @@ def test_an_edit_judged_during_its_add_leaves_one_suggestion(migrated_postgres_u
     add_id = _store(engine, add)
 
     first = Session(engine)
-    handle_item(first, ruleset, add_id, page_name="Test page")  # judged, not committed
+    handle_item(first, ruleset, add_id)  # judged, not committed
     edit_id = _store(engine, edit)
     finished = threading.Event()
 
     def second_worker() -> None:
         with session_scope(engine) as session:
-            handle_item(session, ruleset, edit_id, page_name="Test page")
+            handle_item(session, ruleset, edit_id)
         finished.set()
 
     worker = threading.Thread(target=second_worker)

@@ -21,5 +21,5 @@ def store_and_judge(engine: Engine, payload: dict[str, Any]) -> int:
         stored = store_delivery(session, json.dumps(payload), parse_payload(payload), {PAGE_ID})
     (item_id,) = stored.new_item_ids
     with session_scope(engine) as session:
-        handle_item(session, load_ruleset(), item_id, page_name="Test page")
+        handle_item(session, load_ruleset(), item_id)
     return item_id

@@ -130,8 +130,7 @@ def _reviewed_ids(
     )
     if before is not None:
         query = query.where(tuple_(Item.reviewed_at, Item.id) < tuple_(*before))
-    if account is not None:
-        query = query.where(Item.account_id == account)
+    query = query.where(*_on_page(account))
     order = (Item.reviewed_at.desc(), Item.id.desc())
     return list(db.exec(query.order_by(*order).limit(size + 1)).all())
 
