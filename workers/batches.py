@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import requests
 from sqlalchemy import select as core_select
 from sqlalchemy import tuple_, update
 from sqlalchemy.engine import Engine
@@ -136,8 +138,13 @@ def process_batch(
     # Each item speaks in its own page's voice (handle_item asks bot/config/voices.py).
     # Pictures are fetched and looked at first, outside the batch's transaction: a download
     # may take seconds, and nothing should hold the database meanwhile.
+    claimed_at = _claim_times(engine, item_ids)
     photos, unlooked = _look_at_photos(engine, ruleset, config, item_ids)
     item_ids = [i for i in item_ids if i not in unlooked]
+    if any(photos.values()):
+        # Downloads can outlast `queue.stuck_after_seconds`, after which the sweep hands an
+        # item to another worker: keep only the items still held by this claim, and renew it.
+        item_ids = _renew_claim(engine, {i: claimed_at[i] for i in item_ids if i in claimed_at})
     if not item_ids:
         return BatchOutcome(failed=unlooked)
     try:
@@ -170,10 +177,44 @@ def _look_at_photos(
     """What each item's pictures show; an item whose look raised is released, not the batch."""
     photos: dict[int, list[PhotoLook]] = {}
     failed: dict[int, Exception] = {}
-    for item_id in item_ids:
-        try:
-            photos[item_id] = photos_of_item(engine, ruleset, item_id, config)
-        except Exception as exc:
-            release_item(engine, item_id, error=type(exc).__name__)
-            failed[item_id] = exc
+    # One HTTP session for the batch: its pictures come from the same few CDN hosts.
+    with requests.Session() as http:
+        for item_id in item_ids:
+            try:
+                photos[item_id] = photos_of_item(engine, ruleset, item_id, config, http)
+            except Exception as exc:
+                release_item(engine, item_id, error=type(exc).__name__)
+                failed[item_id] = exc
     return photos, failed
+
+
+def _claim_times(engine: Engine, item_ids: Sequence[int]) -> dict[int, Any]:
+    """When each claimed item was claimed (its `status_changed_at`): what makes the claim ours."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Item.id, Item.status_changed_at).where(
+                Item.id.in_(item_ids),  # type: ignore[union-attr]
+                Item.status == "processing",
+            )
+        ).all()
+    return {item_id: at for item_id, at in rows}
+
+
+def _renew_claim(engine: Engine, claimed_at: Mapping[int, Any]) -> list[int]:
+    """The items this claim still holds, each claimed afresh; in id order."""
+    held = []
+    now = utcnow()
+    with engine.begin() as connection:
+        for item_id, at in sorted(claimed_at.items()):
+            renewed = connection.execute(
+                update(Item)
+                .where(
+                    Item.id == item_id,
+                    Item.status == "processing",
+                    Item.status_changed_at == at,
+                )
+                .values(status_changed_at=now)
+            )
+            if renewed.rowcount == 1:
+                held.append(item_id)
+    return held

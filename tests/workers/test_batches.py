@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,14 @@ from tests.helpers import (
 from tests.support import databases
 from webhooks.events import parse_payload
 from webhooks.store import store_delivery
-from workers.batches import BatchOutcome, claim_batch, claim_ready, process_batch
+from workers.batches import (
+    BatchOutcome,
+    _claim_times,
+    _renew_claim,
+    claim_batch,
+    claim_ready,
+    process_batch,
+)
 from workers.processing import claim_item
 
 HELP = "I really need someone to talk to about our adoption, it's been so hard lately"
@@ -293,6 +301,27 @@ def test_only_fresh_waiting_items_join_a_batch(
     assert claim_batch(migrated_engine, ids[0], 3) == ids[:3]
     assert claim_batch(migrated_engine, ids[1], 3) == []  # its job: already claimed
     assert claim_ready(migrated_engine, 10) == []
+
+
+def test_a_batch_keeps_only_the_items_its_claim_still_holds_after_a_slow_photo_step(
+    migrated_engine: Engine,
+) -> None:
+    # The sweep hands an item claimed too long ago to another worker; the first worker, back
+    # from its downloads, must not judge it as well.
+    ids = store(migrated_engine, [comment(PLAIN, 8500 + n, 500 + n) for n in range(3)])
+    assert claim_batch(migrated_engine, ids[0], 3) == ids
+    claimed_at = _claim_times(migrated_engine, ids)
+    assert sorted(claimed_at) == ids
+    with session_scope(migrated_engine) as session:
+        taken = session.get(Item, ids[1])
+        taken.status = "received"  # what the sweep does to a stuck item
+        session.add(taken)
+    time.sleep(0.01)  # another worker's claim is a later moment
+    assert claim_item(migrated_engine, ids[1])  # ... and another worker claims it
+    assert _renew_claim(migrated_engine, claimed_at) == [ids[0], ids[2]]
+    renewed = _claim_times(migrated_engine, ids)
+    assert renewed[ids[0]] > claimed_at[ids[0]] and renewed[ids[2]] > claimed_at[ids[2]]
+    assert _renew_claim(migrated_engine, claimed_at) == []  # the old claim holds nothing now
 
 
 class Recorder:
