@@ -55,7 +55,7 @@ def check_post(
     descriptions = {rule.id: rule.description for rule in ruleset.rules}
     # One line per concern (bot/cases/wording.py), every match marked: each is to take out.
     found = tuple(concerns(findings, descriptions))
-    spans = tuple(span for f in findings for span in _spans(f))
+    spans = tuple(span for f in findings for span in spans_of(f))
     return PostCheck(found, spans, advice(found, allow_families=allow_families))
 
 
@@ -90,5 +90,6 @@ def advice(concerns: tuple[Concern, ...], *, allow_families: bool) -> tuple[str,
     return tuple(said)
 
 
-def _spans(finding: RuleFinding) -> list[tuple[int, int]]:
+def spans_of(finding: RuleFinding) -> list[tuple[int, int]]:
+    """Every stretch of the text a finding marks (one span, or several)."""
     return list(finding.spans or ((finding.span,) if finding.span else ()))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.cases.wording import Concern, concerns
 from bot.config.voices import Voice
-from rules import Finding as RuleFinding
+from bot.post_check import PAGE_CHECKS, spans_of
 from rules import Message, RuleSet
 from rules.actions import planned_replies
 from rules.model import SAFEGUARDING_TOPS, top_of
@@ -29,8 +29,6 @@ CHANNELS = {
     ("instagram", "dm"): "ig_dm",
     ("instagram", "post"): "ig_comment",
 }
-# What the page's own posts are checked for once published (workers/processing.py).
-PAGE_CHECKS = frozenset({"pii", "photo"})
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def try_message(
         findings = [f for f in findings if top_of(f.category) in PAGE_CHECKS]
     # One line per concern, in the same words as the queue and the case page.
     found = tuple(concerns(findings, descriptions))
-    spans = tuple(s for f in findings for s in _spans(f))
+    spans = tuple(s for f in findings for s in spans_of(f))
     drafts: tuple[Draft, ...] = ()
     if not own_post:  # the page never answers itself
         wanted = planned_replies(findings, direct_message=kind == "dm", public_allowed=kind != "dm")
@@ -106,7 +104,3 @@ def _reply_channel(platform: str, kind: str, channel: str) -> str:
     if kind == "public":
         return channel
     return "ig_dm" if platform == "instagram" else "fb_dm"
-
-
-def _spans(finding: RuleFinding) -> list[tuple[int, int]]:
-    return list(finding.spans or ((finding.span,) if finding.span else ()))

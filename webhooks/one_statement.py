@@ -23,15 +23,16 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from bot.crypto import encrypt
-from bot.models import utcnow
+from bot.crypto import EncryptedText, encrypt
+from bot.models import Item, utcnow
 from bot.models.privacy import subject_digests
 from webhooks.events import Parsed
 from webhooks.store import Stored, clean, item_row
 
 # Columns the careful path leaves to the models' defaults; a new item row must say them here.
 _ITEM_DEFAULTS: dict[str, Any] = {"status": "received", "attempts": 0, "hidden": False}
-_ENCRYPTED = frozenset({"author_name", "author_username", "text"})
+# Sealed as the model seals them: a column made EncryptedText on Item is sealed here too.
+_ENCRYPTED = frozenset(c.name for c in Item.__table__.columns if isinstance(c.type, EncryptedText))
 
 
 # The keys of webhooks/store.py item_row (a test keeps the two the same), then the defaults.

@@ -15,7 +15,7 @@ from bot.config.voices import voice_for
 from bot.models import Item
 from bot.photos.look import PICTURE_TYPES, PhotoLook, look_at_photos, pictures_of
 from rules import RuleSet
-from workers.versions import STATE_VERBS
+from workers.processing import needs_judging
 
 
 def photos_of_item(
@@ -41,11 +41,6 @@ def photos_of_item(
 
 
 def _judged(item: Item) -> bool:
-    # As handle_item: unknown pages, standby threads and state updates are not judged, and the
-    # page's own private messages (echoes) are between it and one person.
-    return (
-        item.known_account
-        and not item.standby
-        and not item.is_echo
-        and item.verb not in STATE_VERBS
-    )
+    # As handle_item; and the page's own private messages (echoes) are between it and one
+    # person: their pictures are not looked at.
+    return needs_judging(item) and not item.is_echo

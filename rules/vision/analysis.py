@@ -20,6 +20,8 @@ from .reading import Reading, read_text
 
 # A face smaller than this share of the picture (a crowd far off) is not a portrait of anyone;
 # a page that allows no family photos at all has every person flagged, however small.
+# The reason given when the file says where it was taken (check-a-post shows it on its own).
+GPS_REASON = "the file carries the place it was taken"
 PROMINENT_FACE = 0.002
 TEXT_RULE = "picture-text:"  # prefix of a finding's rule when the rule matched text in a picture
 PEOPLE_RULE, SCREENSHOT_RULE, DOCUMENT_RULE = (
@@ -137,7 +139,7 @@ def analyse_image(
     # volunteer reads why the picture matters, not every capitalised word on it.
     reasons = list(dict.fromkeys(f.reason for f in findings if f.reason and _acts(f)))
     if picture.gps is not None:
-        reasons.append("the file carries the place it was taken")
+        reasons.append(GPS_REASON)
     return PhotoAnalysis(
         people=people.count,
         faces=len(people.faces),

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.post_check import spans_of
 from bot.web.dashboard.base import Segment, highlight
 from rules import RuleSet
+from rules.model import top_of
 from rules.vision import ImageRefused, PhotoContext, analyse_image, available
+from rules.vision.analysis import GPS_REASON
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024  # a phone's full-size photo, with room to spare
 
@@ -61,21 +64,21 @@ def check_photo(
         result = analyse_image(data, ruleset=ruleset, context=context)
     except ImageRefused as exc:
         return PhotoCheck(analysed=True, refused=str(exc))
-    findings = [f for f in result.findings if f.category.split(".", 1)[0] in checks]
-    spans = [s for f in findings for s in (f.spans or ((f.span,) if f.span else ()))]
+    findings = [f for f in result.findings if top_of(f.category) in checks]
+    spans = [s for f in findings for s in spans_of(f)]
     flags = [
         PhotoFlag(
             f.category,
             f.severity,
             f.reason or "",
-            [result.text[s:e] for s, e in (f.spans or ((f.span,) if f.span else ()))],
+            [result.text[s:e] for s, e in spans_of(f)],
         )
         for f in findings
     ]
     return PhotoCheck(
         analysed=True,
         flags=flags,
-        reasons=[r for r in result.reasons if r != "the file carries the place it was taken"],
+        reasons=[r for r in result.reasons if r != GPS_REASON],  # said on its own, at the top
         text=highlight(result.text, spans),
         gps=result.exif_gps,
         taken_at=result.taken_at,
