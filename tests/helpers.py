@@ -170,21 +170,6 @@ def die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
-def stop_process(process: Any, timeout: float = 10) -> bytes | None:
-    """Stop a worker process however it is doing: a leftover worker listening on the shared
-    test Redis would take the next test's jobs against a database that no longer exists."""
-    import subprocess
-
-    if process.poll() is None:
-        process.terminate()
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output
-
-
 def stop_leftovers(config_path: str) -> None:
     """Stop any process still running with this test's HAVEN_CONFIG.
 

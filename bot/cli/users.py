@@ -114,19 +114,15 @@ def users_set_role(config_path: str | None, name: str, role: str) -> None:
 @DATABASE_OPTIONS
 def users_list(config_path: str | None) -> None:
     """Every dashboard user: name, role, whether active, whether a second factor is set up."""
-    from sqlmodel import Session, select
+    from sqlmodel import select
 
     from bot.models import User
 
-    engine = cli_engine(cli_settings(config_path))
-    try:
-        with Session(engine) as session:
-            rows = session.exec(select(User).order_by(User.username)).all()
-    finally:
-        engine.dispose()
-    for user in rows:
-        state = "active" if user.active else "inactive"
-        factor = "second factor set up" if user.totp_confirmed_at else "no second factor"
-        click.echo(f"{user.username}\t{user.role}\t{state}\t{factor}")
+    with cli_session(cli_settings(config_path)) as session:
+        rows = session.exec(select(User).order_by(User.username)).all()
+        for user in rows:
+            state = "active" if user.active else "inactive"
+            factor = "second factor set up" if user.totp_confirmed_at else "no second factor"
+            click.echo(f"{user.username}\t{user.role}\t{state}\t{factor}")
     if not rows:
         click.echo("no users yet: add one with `haven users add NAME --role ROLE`")
