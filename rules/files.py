@@ -35,10 +35,20 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# libyaml's loader when PyYAML was built with it: the same safe types, parsed about ten times
+# faster than the pure-Python loader (every app start reads config.yaml and the rule packs).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """YAML text to data, with the safe loader (no Python objects from the file)."""
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
 def read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return load_yaml(fh.read())
     except OSError as exc:
         raise RuleError(f"{label_of(path)}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ from flask.testing import FlaskClient
 
 from bot.config import Settings, load_settings
 from bot.context import JobContext
+from rules.files import load_yaml
 from webhooks.signature import sign
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,12 +79,16 @@ def environ_for_tests(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+@functools.cache
+def _repo_config_file() -> dict[str, Any]:
+    # Read once per test process: nearly every test builds settings from it.
+    return load_yaml((REPO / "config.yaml").read_text(encoding="utf-8"))
+
+
 def repo_config(*, crisis_reply_out_of_hours: bool = False) -> dict[str, Any]:
     """The repository's config.yaml as data. Tests pass at any hour, so the crisis reply it
     sends by itself out of hours is off unless a test asks for it (tests/*/test_out_of_hours.py)."""
-    import yaml
-
-    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config = copy.deepcopy(_repo_config_file())
     config["alerts"]["out_of_hours"]["send_crisis_reply"] = crisis_reply_out_of_hours
     return config
 

@@ -39,6 +39,7 @@ from bot.config.voice_settings import VOICE_KEY, VoiceSettings, check_voices
 from bot.crypto import ENV_NAME as KEYS_ENV
 from bot.crypto import parse_keys
 from rules import RulesConfig
+from rules.files import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ def load_settings(
     text = ""
     if config_path.exists():
         text = config_path.read_text(encoding="utf-8")
-        loaded = yaml.safe_load(text)
+        loaded = load_yaml(text)
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{config_path}: the top level must be a mapping of sections")
         data = loaded or {}
