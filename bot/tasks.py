@@ -109,6 +109,9 @@ class RQEnqueuer:
         )
 
 
+_WAKE = "wake"  # not a job: put by stop() so the worker thread sees it is stopped
+
+
 @dataclass(order=True)
 class _Pending:
     run_at: float
@@ -146,6 +149,9 @@ class LocalEnqueuer:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        # Wakes the worker thread at once instead of at its next poll (a tenth of a second,
+        # paid by every app the tests build).
+        self._queue.put(_Pending(float("-inf"), "", _WAKE, ()))
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -172,6 +178,8 @@ class LocalEnqueuer:
             try:
                 pending = self._queue.get(timeout=0.1)
             except queue.Empty:
+                continue
+            if pending.func == _WAKE:
                 continue
             delay = pending.run_at - time.monotonic()
             if delay > 0:

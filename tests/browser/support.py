@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.support.servers import POLL
+
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic is refused on this closed network; keep it quiet.
 CHROMIUM_ARGS = [
@@ -78,7 +80,7 @@ def served(app: Any) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:

@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from tests.support.servers import self_signed_cert
+from tests.support.servers import POLL, self_signed_cert
 
 HOST = "localhost"
 
@@ -77,7 +77,7 @@ class LocalCDN:
         context.load_cert_chain(self.cert, key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True)
 
     def start(self) -> LocalCDN:
         self.thread.start()

@@ -22,6 +22,10 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+# How often a test server looks for shutdown: stop() waits up to this long (the standard
+# library's half a second, paid by every test that starts one, added up to minutes).
+POLL = 0.02
+
 SMTP_USER, SMTP_PASSWORD = "haven-alerts", "smtp-password-for-tests-7f3a"
 
 
@@ -208,7 +212,7 @@ class WebhookReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True)
         self.thread.start()
         return self
 
