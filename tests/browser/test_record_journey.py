@@ -23,7 +23,7 @@ from bot.models import AuditEntry, utcnow
 from bot.models.alerts import Alert
 from bot.models.record import PartnerTask
 from bot.tasks import LocalEnqueuer
-from tests.browser.support import browser_or_skip, served, sign_in
+from tests.browser.support import served, sign_in
 from tests.helpers import make_settings
 from tests.web.dashboard.support import add_user, case_of, comment
 
@@ -48,11 +48,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             yield {"url": url, "app": app, "key": key}
     finally:
         queue.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from browser_or_skip()
 
 
 def _rows(live: dict[str, Any], model: type, *where: Any) -> list[Any]:
