@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,9 +88,21 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to date; safe to run on every start."""
+    if revision == "head" and _revision_of(engine) == head_revision():
+        # Every start (and every app the tests build) lands here: one query instead of
+        # Alembic loading and walking its scripts.
+        return
     command.upgrade(alembic_config(engine), revision)
 
 
+def _revision_of(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@functools.cache
 def head_revision() -> str:
     """The revision this version of Haven migrates to."""
     head = ScriptDirectory(MIGRATIONS).get_current_head()
@@ -121,11 +134,8 @@ def schema_revision(url: str) -> str | None:
     # A plain engine, not make_engine: its SQLite pragmas (journal_mode=WAL) write to the file.
     engine = create_engine(parsed, hide_parameters=True)
     try:
-        with engine.connect() as connection:
-            # Read alembic's table directly: its MigrationContext logs at INFO on every command.
-            if not inspect(connection).has_table("alembic_version"):
-                return None
-            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        # Read alembic's table directly: its MigrationContext logs at INFO on every command.
+        return _revision_of(engine)
     finally:
         engine.dispose()
 
