@@ -21,6 +21,7 @@ from bot.graph.client import GraphClient
 from bot.semantic import detection_ruleset
 from bot.tasks import Enqueuer, make_enqueuer
 from rules import RuleSet
+from rules.semantic import naming_words
 
 
 @dataclass
@@ -35,6 +36,13 @@ class Context:
     def ruleset(self) -> RuleSet:
         # The rules plus, when installed, the semantic stage; its model loads once per process.
         return detection_ruleset(self.settings.config.rules)
+
+    @cached_property
+    def ruleset_naming_words(self) -> RuleSet:
+        # Trying a message and checking a post: someone is waiting for the answer, so the
+        # words that weighed most are named at once, whatever `explain_words` says for the
+        # worker (which leaves them to "why?": bot/cases/weighing.py).
+        return naming_words(self.ruleset)
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # Channels where the public can read what is written; everything else is a private conversation.
 PUBLIC_CHANNELS = frozenset({"fb_comment", "fb_post", "ig_comment", "ig_mention"})
@@ -123,6 +124,23 @@ class Explanation:
             "rule": self.rule,
             "reason": self.reason(),
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Explanation:
+        """An explanation as `as_json` stored it (a stored finding's reason is rebuilt from it)."""
+        return cls(
+            method=str(data.get("method", "classifier")),
+            score=float(data.get("score") or 0.0),
+            threshold=float(data.get("threshold") or 0.0),
+            mode=str(data.get("mode", "raise")),
+            nearest=tuple(
+                (str(n.get("text", "")), float(n.get("similarity", 0.0)))
+                for n in data.get("nearest") or ()
+                if isinstance(n, Mapping)
+            ),
+            words=tuple(str(w) for w in data.get("words") or ()),
+            rule=str(data["rule"]) if data.get("rule") else None,
+        )
 
     def reason(self) -> str:
         """One sentence a volunteer can read."""

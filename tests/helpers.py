@@ -98,9 +98,6 @@ def make_settings(tmp_path: Path, *, config: dict[str, Any] | None = None, **env
         "meta": {"accounts": TEST_ACCOUNTS},
         "dashboard": {"secure_cookies": False},
         "queue": {"retry_intervals": [0, 0, 0], "stuck_after_seconds": 60},
-        # Weighing each word of a finding embeds the message once more per word: most of what
-        # a finding costs. The tests of explanations (tests/semantic/) turn it back on.
-        "rules": {"semantic": {"explain_words": False}},
         "alerts": repo_config()["alerts"],
         **(config or {}),
     }
@@ -209,9 +206,6 @@ def write_config(tmp_path: Path, **meta: Any) -> Path:
     config["meta"].update(accounts=TEST_ACCOUNTS, **meta)
     config["dashboard"]["secure_cookies"] = False
     config["queue"]["retry_intervals"] = [1, 1, 1]
-    # As in make_settings: no word-by-word weighing (tests/semantic/ test it), which would
-    # otherwise be most of each item's time in the workers of the drills and flows.
-    config["rules"] = {**(config.get("rules") or {}), "semantic": {"explain_words": False}}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

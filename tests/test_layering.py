@@ -32,6 +32,7 @@ DOMAIN = (
     "bot.context",
     "bot.crypto_rotate",
     "bot.directory",
+    "bot.judging",  # what the rules see of a stored item (the worker, and "why?" on demand)
     "bot.notify",
     "bot.post_check",  # checking the page's own post before it is published
     "bot.preview",  # trying a message on the rules page: findings and drafts, nothing stored

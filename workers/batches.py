@@ -28,12 +28,13 @@ from sqlmodel import Session, select
 from bot.config import HavenConfig
 from bot.config.voices import voice_for
 from bot.db import session_scope
+from bot.judging import message_of
 from bot.models import Item, utcnow
 from bot.photos.look import PhotoLook
 from rules import RuleSet
 from rules.semantic import evaluate_many
 from workers.photos import photos_of_item
-from workers.processing import claim_item, handle_item, message_of, needs_judging, release_item
+from workers.processing import claim_item, handle_item, needs_judging, release_item
 
 log = logging.getLogger(__name__)
 

@@ -13,14 +13,15 @@ from bot.audit import record
 from bot.cases.hiding import hide_on_arrival
 from bot.config import HavenConfig
 from bot.config.voices import voice_for
+from bot.judging import message_of
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
 from bot.notify.out_of_hours import reply_out_of_hours
 from bot.photos.look import PhotoLook
 from bot.photos.outcome import settle_photos
 from bot.post_check import PAGE_CHECKS
-from rules import Attachment, Message, RuleSet, categories_of
 from rules import Finding as RuleFinding
+from rules import RuleSet, categories_of
 from workers.cases import attach_to_case
 from workers.consent import join_private_conversation, read_reply
 from workers.drafts import DM_CHANNELS, draft_replies
@@ -139,20 +140,6 @@ def _store_findings(session: Session, item: Item, findings: list[RuleFinding]) -
 def needs_judging(item: Item) -> bool:
     """Whether handle_item runs the rules on this item (state updates and skipped ones: no)."""
     return item.known_account and not item.standby and item.verb not in STATE_VERBS
-
-
-def message_of(item: Item, *, no_family_posts: bool) -> Message:
-    """What the rules see of an item (`no_family_posts`: its page's voice says so)."""
-    return Message(
-        text=item.text or "",
-        channel=item.channel,
-        platform=item.platform,
-        attachments=tuple(Attachment(a.get("type", ""), a.get("url")) for a in item.attachments),
-        from_page=item.from_page,
-        author_id=item.author_id,
-        # The page's own posts: may staff post about the families it supports at all?
-        no_family_posts=no_family_posts,
-    )
 
 
 def _finding_row(item: Item, finding: RuleFinding) -> Finding:

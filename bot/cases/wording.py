@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rules.model import SEVERITY_RANK, TAXONOMY, top_of
+from rules.model import SEVERITY_RANK, TAXONOMY, Explanation, top_of
 
 # What a volunteer would say. Kept short: they are badges and alert subject lines.
 PHRASES: dict[str, str] = {
@@ -99,6 +99,11 @@ class Evidence:
     nearest: tuple[tuple[str, float], ...] = ()
     threshold: float | None = None
     description: str | None = None  # what the rule is for, where the caller knows it
+    # A stored finding's row, and whether its words can still be weighed on demand (the
+    # learned stage explained it without them: bot/cases/weighing.py).
+    finding_id: int | None = None
+    weighable: bool = False
+    weighed_none: bool = False  # weighed on demand, and no single word stood out
 
 
 @dataclass(frozen=True)
@@ -141,10 +146,12 @@ def concerns(
 
 def evidence_of(finding: Any, description: str | None = None) -> Evidence:
     """Evidence from a stored `bot.models.Finding` or an engine `rules.Finding`."""
+    finding_id = None
     if hasattr(finding, "span_start"):
         start, end = finding.span_start, finding.span_end
         span = (start, end) if start is not None and end is not None else None
         explained = finding.explanation or {}
+        finding_id = finding.id
     else:
         span = finding.span
         explained = finding.explanation.as_json() if finding.explanation else {}
@@ -156,18 +163,26 @@ def evidence_of(finding: Any, description: str | None = None) -> Evidence:
         span=tuple(span) if span else None,  # type: ignore[arg-type]
         learned=finding.rule.startswith(LEARNED_PREFIX),
         reason=explained.get("reason"),
-        nearest=_nearest(explained),
+        nearest=Explanation.from_json(explained).nearest,
         threshold=explained.get("threshold"),
         description=description,
+        finding_id=finding_id,
+        weighable=finding_id is not None and words_to_weigh(explained),
+        weighed_none=bool(explained.get(WEIGHED)) and not explained.get("words"),
     )
 
 
-def _nearest(explained: Mapping[str, Any]) -> tuple[tuple[str, float], ...]:
-    return tuple(
-        (str(n.get("text", "")), float(n.get("similarity", 0.0)))
-        for n in explained.get("nearest") or ()
-        if isinstance(n, Mapping)
-    )
+# Set in a finding's explanation once its words were weighed on demand, whatever they were.
+WEIGHED = "words_weighed"
+
+
+def words_to_weigh(explained: Mapping[str, Any] | None) -> bool:
+    """Whether the learned stage explained a finding without naming its words (they are weighed
+    when staff ask, bot/cases/weighing.py); False for a rule's finding, which has no
+    explanation, and once they were weighed."""
+    if not explained or explained.get("method") != "classifier":
+        return False
+    return not explained.get("words") and not explained.get(WEIGHED)
 
 
 def _taxonomy_order(category: str) -> tuple[int, str]:

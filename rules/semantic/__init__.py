@@ -7,6 +7,7 @@ Importable without the `semantic` extra: the config is plain pydantic. `rules.se
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..model import Finding, Message
@@ -24,4 +25,20 @@ def evaluate_many(ruleset: RuleSet, messages: Sequence[Message]) -> list[list[Fi
     return [ruleset.evaluate(m) for m in messages]
 
 
-__all__ = ["SemanticConfig", "evaluate_many"]
+def weighing_words(ruleset: RuleSet, message: Message, category: str) -> tuple[str, ...] | None:
+    """The words that weighed most in the learned stage's reading of `category` in `message`;
+    None where there is no learned stage (rules alone) or it does not read that category."""
+    weigh = getattr(ruleset, "weighing_words", None)
+    return weigh(message, category) if weigh is not None else None
+
+
+def naming_words(ruleset: RuleSet) -> RuleSet:
+    """The same ruleset, its learned stage naming each finding's weighing words as it judges:
+    for someone trying a message, who is waiting for the answer anyway."""
+    stage = getattr(ruleset, "stage", None)
+    if stage is None or stage.explain_words:
+        return ruleset
+    return replace(ruleset, stage=replace(stage, explain_words=True))
+
+
+__all__ = ["SemanticConfig", "evaluate_many", "naming_words", "weighing_words"]

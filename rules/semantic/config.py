@@ -43,8 +43,10 @@ class SemanticConfig(BaseModel):
     strengthen_only: list[str] = Field(default_factory=lambda: list(DEFAULT_STRENGTHEN))
     # Long posts are split into chunks of sentences; only the first chunks are scored.
     max_chunks: int = Field(12, ge=1, le=64)
-    # Name the words that weighed most in each finding (a few extra embeddings per finding).
-    explain_words: bool = True
+    # Name the words that weighed most in each finding while judging (one more embedding per
+    # word of the message: most of the worker's time). Off, they are weighed when staff ask,
+    # from "why?" on the dashboard (docs/decisions.md).
+    explain_words: bool = False
 
     @field_validator("thresholds")
     @classmethod

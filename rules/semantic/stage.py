@@ -93,7 +93,9 @@ class SemanticStage:
     heads: Heads
     categories: tuple[CategoryModel, ...]
     max_chunks: int
-    explain_words: bool = True
+    # Weigh each finding's words while judging; off, they are weighed when staff ask
+    # (`weighing_words`): the occlusion is most of what judging a message costs.
+    explain_words: bool = False
     shipped_rules: frozenset[str] = frozenset()  # rule ids the heads may overrule
 
     def judge(
@@ -245,6 +247,20 @@ class SemanticStage:
             rule=rule,
         )
 
+    def weighing_words(
+        self, message: Message, rule_findings: Sequence[Finding], category: str
+    ) -> tuple[str, ...] | None:
+        """The words that weighed most in the heads' reading of `category` in this message:
+        what `explain_words` would have named, worked out for one finding when staff ask.
+        None when the stage does not read that category (or the message has no words)."""
+        (judged,) = self.judge([message], [rule_findings])
+        if not judged.scores:
+            return None
+        for model, score in zip(self.categories, judged.scores, strict=True):
+            if model.category == category:
+                return self._weighing_words(model, score.chunk, judged, {})
+        return None
+
     def _weighing_words(
         self,
         model: CategoryModel,
@@ -359,6 +375,12 @@ class SemanticRuleSet(RuleSet):
             merged.sort(key=lambda f: (-priority.get(f.rule, 0), -SEVERITY_RANK[f.severity]))
             out.append(merged)
         return out
+
+    def weighing_words(self, message: Message, category: str) -> tuple[str, ...] | None:
+        """The words that weighed most for `category`, judged again as `evaluate` judges."""
+        if self.stage is None:
+            return None
+        return self.stage.weighing_words(message, RuleSet.evaluate(self, message), category)
 
 
 def with_stage(ruleset: RuleSet, stage: SemanticStage) -> SemanticRuleSet:

@@ -7,7 +7,12 @@ import pytest
 np = pytest.importorskip("numpy", reason="the `semantic` extra is not installed (numpy)")
 
 from rules import Message, RulesConfig, load_ruleset  # noqa: E402
-from rules.semantic import SemanticConfig, evaluate_many  # noqa: E402
+from rules.semantic import (  # noqa: E402
+    SemanticConfig,
+    evaluate_many,
+    naming_words,
+    weighing_words,
+)
 from rules.semantic.heads import Heads  # noqa: E402
 from rules.semantic.stage import (  # noqa: E402
     SemanticRuleSet,
@@ -66,7 +71,8 @@ def test_risk_raises_on_its_own_with_safeguarding_actions_and_a_reason() -> None
     # A long message is judged whole (here faintly: one word in 42, so a low threshold), and
     # the finding points at the chunk that scores highest on its own.
     text = f"{FILLER} Goodbye."
-    (finding,) = learned(ruleset(thresholds={"risk": 0.01}).evaluate(Message(text)))
+    judging = ruleset(thresholds={"risk": 0.01}, explain_words=True)
+    (finding,) = learned(judging.evaluate(Message(text)))
     assert finding.rule == "semantic-risk-suicide" and finding.category == "risk.suicide"
     assert finding.severity == "critical"
     assert text[slice(*finding.span)] == "Goodbye."
@@ -163,9 +169,37 @@ def test_empty_or_wordless_text_is_harmless(text: str) -> None:
     assert learned(ruleset().evaluate(Message(text))) == []
 
 
-def test_word_reasons_can_be_switched_off() -> None:
-    (finding,) = learned(ruleset(explain_words=False).evaluate(Message("goodbye then all")))
+def test_words_are_weighed_while_judging_only_when_asked() -> None:
+    (finding,) = learned(ruleset().evaluate(Message("goodbye then all")))
     assert finding.explanation.words == ()
+    assert "weighed" not in finding.explanation.reason()
+    (named,) = learned(ruleset(explain_words=True).evaluate(Message("goodbye then all")))
+    assert named.explanation.words == ("goodbye",)
+    assert "“goodbye” weighed most" in named.explanation.reason()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"{FILLER} Goodbye, and thanks.", "goodbye then all", "where is the foodbank, goodbye"],
+)
+def test_words_weighed_on_demand_are_those_weighed_while_judging(text: str) -> None:
+    message = Message(text)
+    at_once = ruleset(thresholds={"risk": 0.01}, explain_words=True).evaluate(message)
+    named = {f.category: f.explanation.words for f in learned(at_once)}
+    assert named and all(named.values())
+    later = ruleset(thresholds={"risk": 0.01})
+    assert all(f.explanation.words == () for f in learned(later.evaluate(message)))
+    assert {c: weighing_words(later, message, c) for c in named} == named
+    # Trying a message names them at once, as judging with explain_words does.
+    assert naming_words(later).evaluate(message) == at_once
+
+
+def test_no_words_to_weigh_without_the_stage_or_its_category() -> None:
+    message = Message("goodbye then all")
+    assert weighing_words(load_ruleset(), message, "risk.suicide") is None
+    assert weighing_words(ruleset(), message, "pii.phone") is None
+    assert weighing_words(ruleset(), Message(""), "risk.suicide") is None
+    assert naming_words(load_ruleset()) == load_ruleset()
 
 
 def two_risks() -> SemanticRuleSet:

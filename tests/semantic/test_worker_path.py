@@ -29,7 +29,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     env = {}
     if request.param == "postgres":
         env["DATABASE_URL"] = request.getfixturevalue("migrated_postgres_url")
-    # The words that weighed most are part of what this test checks (off in other tests).
+    # The words that weighed most, weighed while judging, are part of what this checks.
     settings = make_settings(
         tmp_path, config={"rules": {"semantic": {"explain_words": True}}}, **env
     )
@@ -65,6 +65,27 @@ def test_the_explanation_is_stored_and_shown_to_the_lead(app: Flask) -> None:
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "semantic-risk-suicide" in page
     assert "reads like" in page and f"confidence {why['score']:.0%}" in page
+
+
+def test_by_default_the_worker_leaves_the_words_for_why(tmp_path: Path) -> None:
+    """Weighing the words is most of a message's cost (issue 20): the worker stores the rest
+    of the judgement, and staff ask for the words from "why?" (tests/web/dashboard/
+    test_why_words.py)."""
+    queue = LocalEnqueuer([0, 0, 0])
+    app = create_app(make_settings(tmp_path), enqueuer=queue, migrate=True)
+    try:
+        assert signed_post(app.test_client(), page_comment(GIVING_AWAY)).status_code == 200
+        assert queue.wait_idle()
+        with Session(app.extensions["haven"].engine) as session:
+            finding = session.exec(
+                select(Finding).where(Finding.rule == "semantic-risk-suicide")
+            ).one()
+    finally:
+        queue.stop()
+        app.extensions["haven"].engine.dispose()
+    why = finding.explanation
+    assert why["words"] == [] and why["nearest"] and why["score"] >= why["threshold"]
+    assert why["reason"].startswith("it reads like “")
 
 
 def test_the_stage_keeps_blas_to_one_thread_per_process(tmp_path: Path) -> None:

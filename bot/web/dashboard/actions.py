@@ -1,5 +1,5 @@
 """What staff do from the queue: approve, edit or reject a reply, hide or unhide a comment,
-mark an item reviewed.
+mark an item reviewed, ask which words weighed most in a learned finding.
 
 Every action is recorded in the database and handed to the queue by name; nothing here talks
 to Meta, and nothing is sent without a person's approval.
@@ -16,10 +16,11 @@ from bot.audit import record
 from bot.cases.access import case_of_item, is_safeguarding
 from bot.cases.offers import refusal_for_draft
 from bot.cases.status import mark_first_action
+from bot.cases.weighing import Outcome, weigh_finding
 from bot.db import session_scope
 from bot.models import Item, ReplyDraft, utcnow
 from bot.web.auth.login import APPROVERS, MODERATORS, safe_target
-from bot.web.dashboard.base import actor, check_case_access, check_draft_access, haven
+from bot.web.dashboard.base import actor, check_case_access, check_draft_access, haven, role
 
 bp = Blueprint("moderate", __name__)
 
@@ -153,4 +154,47 @@ def review(item_id: int) -> ResponseReturnValue:
             mark_first_action(db, [item_id], now)
         db.add(item)
     flash("Back on the queue." if undo else "Marked reviewed: off the queue.", "info")
+    return _back()
+
+
+WEIGHING_SAID = {
+    Outcome.WEIGHED: ("The words that weighed most are under “why?”.", "info"),
+    Outcome.ALREADY: ("The words that weighed most are under “why?”.", "info"),
+    Outcome.NOT_LEARNED: (
+        "Only the learned check's findings have words to weigh: what a written rule matched "
+        "is marked in the message.",
+        "error",
+    ),
+    Outcome.OUT_OF_DATE: (
+        "The message was edited since this was found: the words it was about are gone.",
+        "error",
+    ),
+    Outcome.NO_STAGE: (
+        "The learned check is not running now, so the words cannot be weighed.",
+        "error",
+    ),
+}
+
+
+@bp.post("/findings/<int:finding_id>/words")
+@login_required
+def weigh_words(finding_id: int) -> ResponseReturnValue:
+    """Weigh the words of a learned finding stored without them (bot/cases/weighing.py)."""
+    ctx = haven()
+    with session_scope(ctx.engine) as db:
+        outcome = weigh_finding(
+            db,
+            ctx.ruleset,
+            ctx.settings.config,
+            finding_id,
+            role=role(),
+            actor=actor(),
+            now=utcnow(),
+        )
+    # Refusals after the commit: a refused look at a safeguarding case stays on the record.
+    if outcome is Outcome.MISSING:
+        abort(404)
+    if outcome is Outcome.REFUSED:
+        abort(403)
+    flash(*WEIGHING_SAID[outcome])
     return _back()

@@ -71,7 +71,7 @@ def try_it() -> ResponseReturnValue:
     # organisation speaks.
     platform = page.platform if page else request.form.get("platform", "facebook")
     kind = request.form.get("kind", "comment")
-    ruleset = haven().ruleset
+    ruleset = haven().ruleset_naming_words
     descriptions = {r.id: r.description for r in ruleset.rules}
     descriptions.update({c.rule: c.looks_for for c in model_checks(ruleset)})
     preview = try_message(

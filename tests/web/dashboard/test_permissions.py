@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from bot.cases.partners import open_partner_task
 from bot.db import session_scope
 from bot.directory.introductions import propose
-from bot.models import ReplyDraft, User, utcnow
+from bot.models import Finding, ReplyDraft, User, utcnow
 from bot.models.directory import SupportResource
 from bot.models.photos import PhotoConsent
 from bot.models.privacy import PrivacyHold
@@ -47,6 +47,7 @@ ONCE = {"safeguarding_deputy": 409}
 # Not yet complete (409) for the lead; the deputy may not sign off (400, with the reason).
 SIGN_OFF = SAFEGUARDING_ONLY | {"safeguarding_lead": 409, "safeguarding_deputy": 400}
 NOT_RECORDED = dict.fromkeys(WHO[1:], 400) | {"anonymous": 302}
+NOT_FOUND = dict.fromkeys(WHO[1:], 404) | {"anonymous": 302}
 
 # (method, path, form, expected by role); {support}, {sg} and the rest are filled in below.
 MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
@@ -75,6 +76,10 @@ MATRIX: list[tuple[str, str, dict[str, str], dict[str, int]]] = [
     ("POST", "/items/{support_item}/delete", {"confirm": "yes"}, ADMIN_ONLY),
     ("POST", "/items/{sg_item}/delete", {"confirm": "yes"}, NOBODY),  # evidence is never deleted
     ("POST", "/items/{sg_item}/review", {}, SAFEGUARDING_ONLY),
+    # Weighing a learned finding's words from "why?": whoever may see the finding.
+    ("POST", "/findings/{support_finding}/words", {}, DONE),
+    ("POST", "/findings/{sg_finding}/words", {}, SAFEGUARDING_ONLY),
+    ("POST", "/findings/987654/words", {}, NOT_FOUND),
     ("POST", "/items/{support_item}/case", {"case_type": "support"}, DONE),
     ("POST", "/cases/{support}/notes", {"note": "JW, called back"}, DONE),
     ("POST", "/cases/{sg}/notes", {"note": "JW, called back"}, SAFEGUARDING_ONLY),
@@ -151,6 +156,14 @@ def ids(app: Flask, staff: dict[str, str | None]) -> dict[str, str]:
     risky = comment(app, client, RISK, author="6000000000000077")
     with Session(app.extensions["haven"].engine) as db:
         drafts = {d.item_id: d.id for d in db.exec(select(ReplyDraft)).all()}
+        # The learned stage's finding where it explained one (a rule's, without the stage).
+        findings = {
+            item.id: min(
+                db.exec(select(Finding).where(Finding.item_id == item.id)).all(),
+                key=lambda f: (f.explanation is None, f.id),
+            ).id
+            for item in (helped, risky)
+        }
     support, sg = case_of(app, helped).id, case_of(app, risky).id
     with session_scope(app.extensions["haven"].engine) as db:
         db.add(SupportResource(kind="group", name="G.", topics=["send"], contact_route="x"))
@@ -178,6 +191,8 @@ def ids(app: Flask, staff: dict[str, str | None]) -> dict[str, str]:
         "sg_item": str(risky.id),
         "support_draft": str(drafts[helped.id]),
         "sg_draft": str(drafts[risky.id]),
+        "support_finding": str(findings[helped.id]),
+        "sg_finding": str(findings[risky.id]),
         "helper": "6000000000000042",
         "hold": str(hold),
         "later": (utcnow().date() + timedelta(days=30)).isoformat(),
@@ -208,7 +223,7 @@ def test_the_table_covers_every_dashboard_route(app: Flask) -> None:
     adapter = app.url_map.bind("localhost")
     filler = dict.fromkeys(("support", "sg", "support_item", "sg_item", "support_draft",
                             "sg_draft", "resource", "intro", "sg_intro", "told", "not_told",
-                            "hold", "consent"), "1")  # fmt: skip
+                            "hold", "consent", "support_finding", "sg_finding"), "1")  # fmt: skip
     filler["helper"] = "6000"
     covered = {
         (adapter.match(path.format(**filler).split("?")[0], method=method)[0], method)

@@ -81,6 +81,18 @@ def test_trying_a_message_shows_findings_why_and_the_draft_and_keeps_nothing(
     assert _counts(app) == before
 
 
+def test_a_tried_message_names_the_words_that_weighed_most_at_once(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    # The worker leaves them to "why?" (explain_words is off by default); whoever tries a
+    # message is waiting for the answer anyway, and there is no stored finding to ask about.
+    assert app.extensions["haven"].settings.config.rules.semantic.explain_words is False
+    status, page = _try(as_role("moderator"), HELP)
+    assert status == 200
+    assert "The words “" in page and "weighed most" in page  # e.g. “talk”, “to”, “hard”
+    assert "Which words weighed most?" not in page
+
+
 def test_a_tried_page_post_is_judged_as_the_page_own_post_and_never_answered(
     as_role: Callable[[str], FlaskClient],
 ) -> None:
