@@ -17,6 +17,7 @@ from typing import Any
 import pyotp
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from bot.app import create_app
 from bot.tasks import LocalEnqueuer
@@ -100,15 +101,15 @@ def test_a_new_admin_enrols_a_second_factor_and_signs_in(
 ) -> None:
     page = _password(browser, live["url"], "newadmin")
     page.wait_for_url("**/login/enrol")
-    assert page.get_by_role("heading", name="Set up your second factor").is_visible()
+    expect(page.get_by_role("heading", name="Set up your second factor")).to_be_visible()
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     page.get_by_label("6-digit code").fill("000000")
     page.get_by_role("button", name="Turn on and continue").click()
-    assert page.get_by_text("That code is not right").is_visible()
+    expect(page.get_by_text("That code is not right")).to_be_visible()
     page.get_by_label("6-digit code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Turn on and continue").click()
     page.wait_for_url(f"{live['url']}/")
-    assert page.get_by_role("heading", name="Queue", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()
     page.close()
 
 
@@ -132,7 +133,7 @@ def test_the_queue_shows_countdowns_and_an_edited_reply_is_approved(
         "Hi Sam, thank you for telling us. Could we message you privately?"
     )
     private.get_by_role("button", name="Approve and send").click()
-    assert page.get_by_role("status").filter(has_text="Reply approved").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Reply approved")).to_be_visible()
     helped = page.locator(f"#item-{live['items']['help'].id}")
     assert "Could we message you privately?" in helped.inner_text()
     assert helped.get_by_label(re.compile("Private reply text")).count() == 0  # approved
@@ -150,7 +151,7 @@ def test_a_case_status_change_with_its_reason_lands_in_the_chronology(
     page.get_by_label("New status").select_option("matched")
     page.get_by_label("Reason").fill("SE agreed by DM to meet a peer supporter")
     page.get_by_role("button", name="Save status").click()
-    assert page.get_by_role("status").filter(has_text="now matched").is_visible()
+    expect(page.get_by_role("status").filter(has_text="now matched")).to_be_visible()
     chronology = page.locator("ol.chronology").inner_text()
     assert "→ matched" in chronology
     assert "SE agreed by DM to meet a peer supporter" in chronology
@@ -165,7 +166,7 @@ def test_a_person_marked_as_removed_is_flagged_when_they_come_back(
     assert page.get_by_role("heading", level=1).inner_text().startswith("Sam E.")
     page.get_by_label("Why (kept with the mark)").fill("Asked to leave after repeated abuse")
     page.get_by_role("button", name="Mark as removed from the community").click()
-    assert page.get_by_role("note").filter(has_text="Removed from the community").is_visible()
+    expect(page.get_by_role("note").filter(has_text="Removed from the community")).to_be_visible()
     back = comment(live["app"], live["feeder"], "Hello again everyone!", author=MARKED)
     page.get_by_role("link", name="Queue").click()
     returning = page.locator(f"#item-{back.id}")
@@ -216,7 +217,7 @@ def test_a_moderator_sees_a_safeguarding_case_exists_and_nothing_more(
     page = _sign_in(browser, live, "mod")
     assert page.get_by_text("Safeguarding case: details are for the safeguarding lead").count() >= 1
     page.goto(f"{live['url']}/cases/{case.id}")
-    assert page.get_by_text("your visit has been recorded").is_visible()
+    expect(page.get_by_text("your visit has been recorded")).to_be_visible()
     assert "better off without me" not in page.content()
     page.close()
 
@@ -258,6 +259,6 @@ def test_the_lead_escalates_a_case_and_a_moderator_is_then_refused_its_content(
     lead.close()
     moderator = _sign_in(browser, live, "mod")
     moderator.goto(f"{live['url']}/cases/{case.id}")
-    assert moderator.get_by_text("your visit has been recorded").is_visible()
+    expect(moderator.get_by_text("your visit has been recorded")).to_be_visible()
     assert "not safe at home" not in moderator.content()
     moderator.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers import REPO
 
@@ -154,7 +155,9 @@ def test_an_admin_approves_a_suggested_reply(admin) -> None:  # type: ignore[no-
     reply = jo.get_by_label(re.compile("Private reply text"))
     reply.fill("Hi Jo, thank you for writing. Could we message you privately?")
     jo.get_by_role("button", name="Approve and send").first.click()
-    assert page.get_by_role("status").filter(has_text="dry run: recorded, not sent").is_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="dry run: recorded, not sent")
+    ).to_be_visible()
     jo = page.locator("article.item").filter(has_text="failing")
     assert "Could we message you privately?" in jo.inner_text()
 
@@ -196,6 +199,6 @@ def test_a_moderator_is_refused_the_safeguarding_case(demo: dict[str, str], brow
     page.get_by_role("link", name="Cases").click()
     restricted = page.locator("table.cases tbody tr").filter(has_text="restricted").first
     restricted.get_by_role("link").first.click()
-    assert page.get_by_text("your visit has been recorded").is_visible()
+    expect(page.get_by_text("your visit has been recorded")).to_be_visible()
     assert "better off without me" not in page.content()
     page.context.close()

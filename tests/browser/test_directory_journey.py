@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from bot.app import create_app
@@ -72,7 +73,7 @@ def test_from_a_comment_to_consent_match_follow_up_and_closed(
         has=page.get_by_label(re.compile("Private reply"))
     )
     private.get_by_role("button", name="Approve and send").click()
-    assert page.get_by_role("status").filter(has_text="Reply approved").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Reply approved")).to_be_visible()
     assert app.extensions["haven"].enqueuer.wait_idle()
     assert _state(live, case_id)[0].consent == "asked"
 
@@ -104,7 +105,7 @@ def test_from_a_comment_to_consent_match_follow_up_and_closed(
     intro.get_by_label("general area", exact=True).check()
     intro.get_by_label("General area to share").fill("East Suffolk")
     intro.get_by_role("button", name="Record: person agreed").click()
-    assert page.get_by_role("status").filter(has_text="the person agreed").is_visible()
+    expect(page.get_by_role("status").filter(has_text="the person agreed")).to_be_visible()
     # ...then the supporter, reached by the staff-only route, takes name and topic only.
     intro = page.locator("article.introduction").filter(has_text=SUPPORTER)
     assert "Reach them: example: email via the peer support coordinator" in intro.inner_text()
@@ -118,7 +119,7 @@ def test_from_a_comment_to_consent_match_follow_up_and_closed(
     )
     assert intro.locator("pre.shared-text").inner_text() == expected
     intro.get_by_role("button", name="Make the introduction").click()
-    assert page.get_by_role("status").filter(has_text="Introduced.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Introduced.")).to_be_visible()
     assert "matched" in page.get_by_role("heading", level=1).inner_text()
     case, intros, load = _state(live, case_id)
     assert (case.status, intros[0].status, intros[0].shared_text, load) == (

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from bot.app import create_app
@@ -97,7 +98,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
 
     # The record comes first, and opens with the concern: her words, when, who raised it.
     record = page.locator("section.record")
-    assert record.get_by_role("heading", name="Safeguarding record").is_visible()
+    expect(record.get_by_role("heading", name="Safeguarding record")).to_be_visible()
     concern = record.locator("section.concern")
     assert concern.locator("blockquote").inner_text() == WORDS
     assert "Haven, which read it as risk of suicide" in concern.inner_text()
@@ -165,7 +166,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     assert _said(page, "The record is signed off")
     sign_off = _part(page, "Sign-off").inner_text()
     assert "Signed off by lead on" in sign_off and "Concern handled" in sign_off
-    assert page.get_by_role("heading", name="Add an addendum").is_visible()
+    expect(page.get_by_role("heading", name="Add an addendum")).to_be_visible()
     assert page.locator("summary", has_text="Sign off the record").count() == 0
 
     # A printable copy for the police: the whole record, on paper, and in the audit log.
@@ -188,7 +189,7 @@ def test_the_lead_works_a_case_from_the_alert_to_a_signed_off_printed_record(
     # A moderator learns the case exists, and nothing more; each refusal is on the record.
     moderator = sign_in(browser, url, app, "mod")
     moderator.goto(f"{url}/cases/{case_id}")
-    assert moderator.get_by_text("your visit has been recorded").is_visible()
+    expect(moderator.get_by_text("your visit has been recorded")).to_be_visible()
     assert (
         "Safeguarding record" not in moderator.content() and WORDS[:20] not in moderator.content()
     )
