@@ -1,7 +1,7 @@
 """Where a worker's time goes per item (issue 20): cProfile over the worker's own code path.
 
 Usage: .venv/bin/python bench/worker_profile.py [--items 320] [--batch-size 32] [--top 25]
-       [--sort cumulative|tottime]
+       [--sort cumulative|tottime] [--no-explain-words] [--statements] [--no-profile]
 
 A fresh PostgreSQL database, the mixed deliveries of bench/mixed.py stored through the
 webhook's own store function, then judged exactly as a `haven worker` job does (claim a
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         "--no-explain-words", action="store_true", help="rules.semantic.explain_words: false"
     )
     parser.add_argument("--statements", action="store_true", help="count SQL by its first words")
+    parser.add_argument(
+        "--no-profile", action="store_true", help="CPU and statements only (cProfile adds CPU)"
+    )
     args = parser.parse_args(argv)
     if problem := stacks.postgres_problem():
         print(f"skipped: {problem}")
@@ -92,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         event.listen(engine, "before_cursor_execute", count)
         profile = cProfile.Profile()
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        profile.enable()
+        if not args.no_profile:
+            profile.enable()
         pending = list(ids)
         while pending:
             claimed = claim_batch(engine, pending[0], args.batch_size)
@@ -109,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.statements:
             for sql, times in statements.most_common(30):
                 print(f"{times / n:6.2f}/item  {sql}")
-        out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
-        print(out.getvalue())
+        if not args.no_profile:
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+            print(out.getvalue())
     finally:
         engine.dispose()
         with psycopg.connect(dsn, autocommit=True) as admin:
