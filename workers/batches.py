@@ -68,9 +68,14 @@ def claim_ready(engine: Engine, limit: int) -> list[int]:
             # Rows another worker is claiming right now are passed over, not waited for.
             # SQLite lets one writer in at a time, so its plain UPDATE is already atomic.
             ready = ready.with_for_update(skip_locked=True)
+        # Chosen once. As a plain subquery PostgreSQL may run it again for every row it
+        # updates (a nested-loop semi-join, its plan for a table it has few statistics of),
+        # each run passing over the rows the runs before it locked: one batch then took every
+        # waiting item, whatever `limit` said.
+        chosen = ready.cte("ready").prefix_with("MATERIALIZED")
         claimed = connection.execute(
             update(table)
-            .where(table.c.id.in_(ready.scalar_subquery()), table.c.status == "received")
+            .where(table.c.id.in_(core_select(chosen.c.id)), table.c.status == "received")
             .values(status="processing", attempts=table.c.attempts + 1, status_changed_at=utcnow())
             .returning(table.c.id)
         )
