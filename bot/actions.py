@@ -33,11 +33,6 @@ def request_action(
     draft: ReplyDraft | None = None,
 ) -> OutboundAction:
     """The action for this key, created if new; the caller commits, then calls `enqueue`."""
-    existing = session.exec(
-        select(OutboundAction).where(OutboundAction.idempotency_key == key)
-    ).first()
-    if existing is not None:
-        return existing
     action = OutboundAction(
         idempotency_key=key,
         kind=kind,
@@ -46,7 +41,8 @@ def request_action(
         account_id=item.account_id,
         requested_by=requested_by,
     )
-    # Another worker may have taken this key a moment ago; theirs stands.
+    # Asked for already, here or by another worker a moment ago: that one stands. Trying
+    # the insert first costs one statement for a new key, the usual case.
     if not add_unless_taken(session, action):
         return session.exec(
             select(OutboundAction).where(OutboundAction.idempotency_key == key)

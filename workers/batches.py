@@ -26,14 +26,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.config import HavenConfig
-from bot.config.voices import voice_for
 from bot.db import session_scope
 from bot.judging import message_of
 from bot.models import Item, utcnow
 from bot.photos.look import PhotoLook
 from rules import RuleSet
 from rules.semantic import evaluate_many
-from workers.photos import photos_of_item
+from workers.batch_context import prepare
+from workers.photos import photos_of_item, with_pictures
 from workers.processing import claim_item, handle_item, needs_judging, release_item
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,14 @@ def claim_ready(engine: Engine, limit: int) -> list[int]:
             # Rows another worker is claiming right now are passed over, not waited for.
             # SQLite lets one writer in at a time, so its plain UPDATE is already atomic.
             ready = ready.with_for_update(skip_locked=True)
+        # Chosen once. As a plain subquery PostgreSQL may run it again for every row it
+        # updates (a nested-loop semi-join, its plan for a table it has few statistics of),
+        # each run passing over the rows the runs before it locked: one batch then took every
+        # waiting item, whatever `limit` said.
+        chosen = ready.cte("ready").prefix_with("MATERIALIZED")
         claimed = connection.execute(
             update(table)
-            .where(table.c.id.in_(ready.scalar_subquery()), table.c.status == "received")
+            .where(table.c.id.in_(core_select(chosen.c.id)), table.c.status == "received")
             .values(status="processing", attempts=table.c.attempts + 1, status_changed_at=utcnow())
             .returning(table.c.id)
         )
@@ -94,13 +99,15 @@ def handle_batch(
     found = session.exec(wanted).all()
     if len(found) != len(set(item_ids)):
         raise LookupError(f"items {sorted(set(item_ids) - {i.id for i in found})} do not exist")
-    _lock_all_versions(session, found)
+    # Every version locked at once, in id order: handle_item locking each object's versions
+    # as it came to them, two batches could each hold what the other waits for.
+    context = prepare(session, found, config)
     # Read again under the locks, as the versions that held them left them.
     items = list(session.exec(wanted.execution_options(populate_existing=True)).all())
     judged_items = [item for item in items if needs_judging(item)]
     # One detector call for the whole batch: the embedding model runs once over every text.
     messages = [
-        message_of(item, no_family_posts=voice_for(config, item.account_id).no_family_posts)
+        message_of(item, no_family_posts=context.voice(item.account_id).no_family_posts)
         for item in judged_items
     ]
     found = evaluate_many(ruleset, messages)
@@ -112,24 +119,11 @@ def handle_batch(
             item.id,
             config=config,
             judged=judged.get(item.id),
-            versions_locked=True,
+            batch=context,
             photos=(photos or {}).get(item.id, ()),
         )
         for item in items
     }
-
-
-def _lock_all_versions(session: Session, items: Sequence[Item]) -> None:
-    # handle_item locks each object's versions as it comes to it; two batches doing that
-    # object by object could each hold what the other waits for. Taken at once, in id order,
-    # two workers' locks always queue the same way round.
-    objects = {(i.platform, i.account_id, i.external_id) for i in items}
-    session.exec(
-        select(Item.id)
-        .where(tuple_(Item.platform, Item.account_id, Item.external_id).in_(sorted(objects)))
-        .order_by(Item.id)
-        .with_for_update()
-    ).all()
 
 
 def process_batch(
@@ -180,7 +174,7 @@ def _look_at_photos(
     failed: dict[int, Exception] = {}
     # One HTTP session for the batch: its pictures come from the same few CDN hosts.
     with requests.Session() as http:
-        for item_id in item_ids:
+        for item_id in sorted(with_pictures(engine, item_ids)):
             try:
                 photos[item_id] = photos_of_item(engine, ruleset, item_id, config, http)
             except Exception as exc:
@@ -203,19 +197,16 @@ def _claim_times(engine: Engine, item_ids: Sequence[int]) -> dict[int, Any]:
 
 def _renew_claim(engine: Engine, claimed_at: Mapping[int, Any]) -> list[int]:
     """The items this claim still holds, each claimed afresh; in id order."""
-    held = []
-    now = utcnow()
+    if not claimed_at:
+        return []
     with engine.begin() as connection:
-        for item_id, at in sorted(claimed_at.items()):
-            renewed = connection.execute(
-                update(Item)
-                .where(
-                    Item.id == item_id,
-                    Item.status == "processing",
-                    Item.status_changed_at == at,
-                )
-                .values(status_changed_at=now)
+        renewed = connection.execute(
+            update(Item)
+            .where(
+                tuple_(Item.id, Item.status_changed_at).in_(sorted(claimed_at.items())),
+                Item.status == "processing",
             )
-            if renewed.rowcount == 1:
-                held.append(item_id)
-    return held
+            .values(status_changed_at=utcnow())
+            .returning(Item.id)
+        )
+        return sorted(renewed.scalars())

@@ -8,6 +8,7 @@ confidence goes to the queue for a person; nothing is guessed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -34,7 +35,8 @@ UNCLEAR_RULE = "consent-reply-unclear"
 UNCLEAR_CATEGORY = "consent.unclear"
 
 
-def _inbound_message(item: Item) -> bool:
+def inbound_message(item: Item) -> bool:
+    """A person's own message in a private conversation: the kind that can answer a question."""
     return (
         item.channel in DM_CHANNELS
         and not item.from_page
@@ -43,17 +45,23 @@ def _inbound_message(item: Item) -> bool:
     )
 
 
-def join_private_conversation(session: Session, item: Item) -> Case | None:
+def join_private_conversation(
+    session: Session, item: Item, known: Mapping[tuple[str, str], Case | None] | None = None
+) -> Case | None:
     """A message from someone a private reply reached joins the case that reply was about.
 
     Their messaging id differs from the id they commented with, so the open key alone would
     start a second case; the link recorded when the reply was sent brings them together.
+    `known`: each sender's case as a batch read them at once (`cases_for_senders`).
     """
-    if not _inbound_message(item):
+    if not inbound_message(item):
         return None
     if item.case_id is not None:
         return session.get(Case, item.case_id)
-    case = case_for_message(session, item)
+    sender = (item.account_id, item.author_id)
+    case = (
+        known[sender] if known is not None and sender in known else case_for_message(session, item)
+    )
     if case is not None:
         item.case_id = case.id
         session.add(item)
@@ -72,7 +80,7 @@ def read_reply(
     now = now or utcnow()
     if case is not None:
         note_safeguarding_override(session, case, now)
-    if case is None or not _inbound_message(item) or case.status == "closed":
+    if case is None or not inbound_message(item) or case.status == "closed":
         return None
     if case.consent == "not_asked":
         return None  # nothing has been asked yet: an ordinary message, not an answer

@@ -45,8 +45,8 @@ def draft_replies(
             text=voice.render(ruleset, template, _reply_channel(item, kind), context),
         )
         session.add(draft)
-        session.flush()
-        record(session, "system", "draft.created", "draft", draft.id, kind=kind, template=template)
+        # Named by the row: its id is known once it is written, with the others (bot/audit).
+        record(session, "system", "draft.created", "draft", draft, kind=kind, template=template)
         drafts.append(draft)
     return drafts
 

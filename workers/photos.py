@@ -6,6 +6,8 @@ picture, only what was seen (bot/photos/look.py), and processing.handle_item rec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import requests
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -18,6 +20,22 @@ from rules import RuleSet
 from workers.processing import needs_judging
 
 
+def with_pictures(engine: Engine, item_ids: Sequence[int]) -> set[int]:
+    """The items among these that have a picture attached: one query for a whole batch.
+
+    Most items have none: their attachments alone say so, nothing is decrypted.
+    """
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Item.id, Item.attachments).where(Item.id.in_(item_ids))  # type: ignore[union-attr]
+        ).all()
+    return {
+        item_id
+        for item_id, attachments in rows
+        if attachments and any(a.get("type") in PICTURE_TYPES for a in attachments)
+    }
+
+
 def photos_of_item(
     engine: Engine,
     ruleset: RuleSet,
@@ -25,12 +43,8 @@ def photos_of_item(
     config: HavenConfig,
     http: requests.Session | None = None,
 ) -> list[PhotoLook]:
-    """Fetch and analyse the item's pictures, if it is one Haven will judge."""
+    """Fetch and analyse the pictures of an item that has some, if it is one Haven will judge."""
     with Session(engine) as session:
-        # Most items have no picture: their attachments alone say so, nothing is decrypted.
-        attachments = session.exec(select(Item.attachments).where(Item.id == item_id)).first()
-        if not attachments or not any(a.get("type") in PICTURE_TYPES for a in attachments):
-            return []
         item = session.get(Item, item_id)
         if item is None or not _judged(item) or not pictures_of(item, config.photos):
             return []

@@ -12,7 +12,6 @@ from sqlmodel import Session
 from bot.audit import record
 from bot.cases.hiding import hide_on_arrival
 from bot.config import HavenConfig
-from bot.config.voices import voice_for
 from bot.judging import message_of
 from bot.models import Finding, Item, utcnow
 from bot.notify.alerts import raise_alerts_for_item
@@ -22,6 +21,7 @@ from bot.photos.outcome import settle_photos
 from bot.post_check import PAGE_CHECKS
 from rules import Finding as RuleFinding
 from rules import RuleSet, categories_of
+from workers.batch_context import BatchContext, prepare
 from workers.cases import attach_to_case
 from workers.consent import join_private_conversation, read_reply
 from workers.drafts import DM_CHANNELS, draft_replies
@@ -29,7 +29,6 @@ from workers.versions import (
     STATE_VERBS,
     apply_state_update,
     inherit_state,
-    lock_versions,
     newer_version_exists,
     supersede_older_versions,
 )
@@ -68,7 +67,7 @@ def handle_item(
     *,
     config: HavenConfig | None = None,
     judged: list[RuleFinding] | None = None,
-    versions_locked: bool = False,
+    batch: BatchContext | None = None,
     photos: Sequence[PhotoLook] = (),
 ) -> list[str]:
     """Judge a claimed item and record the outcome; returns the categories found.
@@ -76,16 +75,18 @@ def handle_item(
     `config` routes alerts and sets office hours (defaults when None), as the item's page
     sees it (its voice: bot/config/voices.py).
     `judged` is what the rules already found in the item's message when a batch judged many at
-    once (batches.py), which also locked every version first (`versions_locked`). `photos` is
-    what was seen in its pictures (workers/photos.py), looked at before this transaction.
+    once (batches.py), which also locked every version first and read ahead what its items
+    share (`batch`, workers/batch_context.py). `photos` is what was seen in its pictures
+    (workers/photos.py), looked at before this transaction.
     """
     item = session.get(Item, item_id)
     if item is None:
         raise LookupError(f"item {item_id} does not exist")
-    voice = voice_for(config or HavenConfig(), item.account_id)
+    if batch is None:
+        batch = prepare(session, [item], config or HavenConfig(), read_ahead=False)
+        session.refresh(item)  # as the version that held the lock left it
+    voice = batch.voice(item.account_id)
     config = voice.config
-    if not versions_locked:
-        lock_versions(session, item)
     if not item.known_account or item.standby:
         # Unknown pages are kept for an admin to look at, never acted on; standby threads
         # belong to another app or a person in the Page inbox.
@@ -95,20 +96,21 @@ def handle_item(
         apply_state_update(session, item)
         _finish(session, item, "processed", [])
         return []
-    inherit_state(session, item)
+    versions = batch.versions_of(item)
+    inherit_state(item, versions)
     if judged is None:
         findings = ruleset.evaluate(message_of(item, no_family_posts=voice.no_family_posts))
     else:
         findings = list(judged)
-    if newer_version_exists(session, item):
+    if newer_version_exists(item, versions):
         # An older text that arrived late: only risk in it still matters (see versions.py).
         risk = [f for f in findings if f.category.startswith("risk.")]
         _store_findings(session, item, risk)
-        attach_to_case(session, item, risk)
+        attach_to_case(session, item, risk, batch.open_cases)
         raise_alerts_for_item(session, ruleset, item, risk, config)
         _finish(session, item, "superseded", categories_of(risk))
         return categories_of(risk)
-    answered = supersede_older_versions(session, item)
+    answered = supersede_older_versions(session, item, versions)
     if item.from_page:
         # The page's own posts and replies are checked for personal details and photos
         # (staff must not post families' names or pictures) but never answered.
@@ -118,8 +120,8 @@ def handle_item(
     findings = settle_photos(session, item, findings, list(photos), config.photos)
     _store_findings(session, item, findings)
     # A message in the private conversation a private reply started joins that reply's case.
-    joined = join_private_conversation(session, item)
-    case = attach_to_case(session, item, findings) or joined
+    joined = join_private_conversation(session, item, batch.conversations)
+    case = attach_to_case(session, item, findings, batch.open_cases) or joined
     if not item.from_page and not item.is_echo:
         draft_replies(session, ruleset, item, findings, case, voice=voice, skip_kinds=answered)
         hide_on_arrival(session, item, findings, config.hiding)

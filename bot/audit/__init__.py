@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from bot.audit.chain import chain, lock_and_read_tail, normalise_detail
 from bot.models import AuditEntry
@@ -31,16 +31,22 @@ def record(
     subject_id: object = None,
     **detail: Any,
 ) -> AuditEntry:
-    """Add an entry to the session; it is committed with the change it describes."""
+    """Add an entry to the session; it is committed with the change it describes.
+
+    `subject_id` may be the row itself, not yet flushed: its id is read at the commit, so a
+    new row need not be written on its own just to be named (a batch writes its drafts in one
+    INSERT).
+    """
+    row = subject_id if isinstance(subject_id, SQLModel) else None
     entry = AuditEntry(
         actor=actor,
         action=action,
         subject_type=subject_type,
-        subject_id=None if subject_id is None else str(subject_id),
+        subject_id=None if subject_id is None or row is not None else str(subject_id),
         # Hashed as stored: the JSON column gives back lists for tuples, strings for keys.
         detail=normalise_detail(detail),
     )
-    session.info.setdefault(_PENDING, []).append(entry)
+    session.info.setdefault(_PENDING, []).append((entry, row))
     return entry
 
 
@@ -51,12 +57,16 @@ def _append_to_chain(session: OrmSession) -> None:
         # appending there would take the chain's lock mid-transaction and hold it to the end,
         # one worker's whole batch at a time. The entries wait for the real commit.
         return
-    pending: list[AuditEntry] = session.info.pop(_PENDING, [])
+    pending: list[tuple[AuditEntry, SQLModel | None]] = session.info.pop(_PENDING, [])
     if not pending:
         return
     session.flush()  # the changes these entries describe, and their row locks, come first
-    chain(pending, lock_and_read_tail(session))  # type: ignore[arg-type]
-    session.add_all(pending)
+    for entry, row in pending:
+        if row is not None:
+            entry.subject_id = str(row.id)  # type: ignore[attr-defined]
+    entries = [entry for entry, _ in pending]
+    chain(entries, lock_and_read_tail(session))  # type: ignore[arg-type]
+    session.add_all(entries)
     session.flush()
 
 

@@ -7,8 +7,10 @@ the message id and, for staff, their reason.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, select
 
 from bot.audit import record
@@ -263,16 +265,29 @@ def case_for_message(session: Session, item: Item) -> Case | None:
     """The open case a private reply linked to this sender's messaging id, newest first."""
     if not item.author_id:
         return None
-    return session.exec(
-        select(Case)
+    sender = (item.account_id, item.author_id)
+    return cases_for_senders(session, [sender]).get(sender)
+
+
+def cases_for_senders(
+    session: Session, senders: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], Case]:
+    """`case_for_message` for many (page account, messaging id) at once: a batch asks once."""
+    if not senders:
+        return {}
+    rows = session.exec(
+        select(Case, CaseContact.account_id, CaseContact.messaging_id)
         .join(CaseContact, CaseContact.case_id == Case.id)
         .where(
-            CaseContact.account_id == item.account_id,
-            CaseContact.messaging_id == item.author_id,
+            tuple_(CaseContact.account_id, CaseContact.messaging_id).in_(sorted(set(senders))),
             Case.status != "closed",
         )
         .order_by(Case.opened_at.desc(), Case.id.desc())
-    ).first()
+    ).all()
+    found: dict[tuple[str, str], Case] = {}
+    for case, account_id, messaging_id in rows:
+        found.setdefault((account_id, messaging_id), case)
+    return found
 
 
 def contacts(session: Session, case_id: int) -> list[CaseContact]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.audit import record
 from bot.db import add_unless_taken
@@ -16,10 +16,9 @@ def new_alert(session: Session, *, dedupe_key: str, kind: str, **fields: Any) ->
 
     The caller's transaction commits it together with whatever it is about.
     """
-    if session.exec(select(Alert.id).where(Alert.dedupe_key == dedupe_key)).first() is not None:
-        return None
     alert = Alert(dedupe_key=dedupe_key, kind=kind, **fields)
-    # A worker racing us to the same key wins, and our transaction goes on.
+    # Raised already, here or by a worker racing us to the same key: theirs stands, and our
+    # transaction goes on. One statement either way (no look first: the key answers).
     if not add_unless_taken(session, alert):
         return None
     subject = ("case", alert.case_id) if alert.case_id else ("alert", alert.id)
