@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -49,6 +50,14 @@ def _cpu_of(pid: int) -> float:
         return 0.0
     rest = raw[raw.rindex(")") + 2 :].split()
     return sum(int(x) for x in rest[11:15]) / _TICK
+
+
+def known_to(old: Any, new: Any) -> Any:
+    """`new` without the keys `old` (an earlier config.yaml) lacks, at every depth: the code
+    of --today refuses keys it does not know."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return new
+    return {k: known_to(old[k], v) for k, v in new.items() if k in old}
 
 
 def worker_cpu(stack: stacks.Stack) -> float:
@@ -94,8 +103,10 @@ def one_run(batch: int, workers: int, args: argparse.Namespace, tag: str) -> dic
             config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
             if batch:
                 config["queue"]["batch_size"] = batch
-            else:  # the code of --today knows no batch_size
+            else:  # the code of --today knows no batch_size, nor sections added since
                 config["queue"].pop("batch_size", None)
+                old = yaml.safe_load((Path(args.today) / "config.yaml").read_text("utf-8"))
+                config = known_to(old, config)
             if args.no_explain_words:
                 config.setdefault("rules", {}).setdefault("semantic", {})["explain_words"] = False
             config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
