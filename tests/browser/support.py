@@ -6,7 +6,7 @@ Playwright never downloads a browser here: it drives /usr/bin/chromium.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -85,3 +85,26 @@ def served(app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@contextmanager
+def live_with_lead(
+    directory: Path, prepare: Callable[[Any], None] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The app (settings in `directory`, `prepare`d) on a real local server, with a
+    safeguarding lead: {"url", "app", "key" (the lead's second factor)}."""
+    from bot.app import create_app
+    from bot.tasks import LocalEnqueuer
+    from tests.helpers import make_settings
+    from tests.web.dashboard.support import add_user
+
+    queue = LocalEnqueuer([0, 0, 0])
+    app = create_app(make_settings(directory), enqueuer=queue)
+    if prepare is not None:
+        prepare(app)
+    key = add_user(app, "lead", "safeguarding_lead")
+    try:
+        with served(app) as url:
+            yield {"url": url, "app": app, "key": key}
+    finally:
+        queue.stop()

@@ -19,15 +19,12 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from bot.app import create_app
 from bot.demo.run import seed_directory
 from bot.directory.introductions import settle_introductions
 from bot.models import Case, utcnow
 from bot.models.directory import Introduction, SupportResource
-from bot.tasks import LocalEnqueuer
-from tests.browser.support import served, sign_in
-from tests.helpers import make_settings
-from tests.web.dashboard.support import add_user, case_of, comment, message
+from tests.browser.support import live_with_lead, sign_in
+from tests.web.dashboard.support import case_of, comment, message
 
 pytestmark = pytest.mark.browser
 ASKING = (
@@ -39,15 +36,11 @@ SUPPORTER = "K. (example kinship carer)"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    queue = LocalEnqueuer([0, 0, 0])
-    app: Flask = create_app(make_settings(tmp_path_factory.mktemp("journey")), enqueuer=queue)
-    seed_directory(app.extensions["haven"].engine)
-    key = add_user(app, "lead", "safeguarding_lead")
-    try:
-        with served(app) as url:
-            yield {"url": url, "app": app, "key": key}
-    finally:
-        queue.stop()
+    def seed(app: Flask) -> None:
+        seed_directory(app.extensions["haven"].engine)
+
+    with live_with_lead(tmp_path_factory.mktemp("journey"), seed) as live:
+        yield live
 
 
 def _state(live: dict[str, Any], case_id: int) -> tuple[Case, list[Introduction], int]:

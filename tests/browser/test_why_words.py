@@ -8,18 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from bot.app import create_app
 from bot.models import Finding
 from bot.semantic import availability
-from bot.tasks import LocalEnqueuer
 from rules.semantic import SemanticConfig
-from tests.browser.support import served, sign_in
-from tests.helpers import make_settings
-from tests.web.dashboard.support import add_user, case_of, comment
+from tests.browser.support import live_with_lead, sign_in
+from tests.web.dashboard.support import case_of, comment
 
 STAGE = availability(SemanticConfig())
 pytestmark = [
@@ -32,14 +28,8 @@ GIVING_AWAY = "Been giving my stuff away, won't need it where I'm going"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    queue = LocalEnqueuer([0, 0, 0])
-    app: Flask = create_app(make_settings(tmp_path_factory.mktemp("why")), enqueuer=queue)
-    key = add_user(app, "lead", "safeguarding_lead")
-    try:
-        with served(app) as url:
-            yield {"url": url, "app": app, "key": key}
-    finally:
-        queue.stop()
+    with live_with_lead(tmp_path_factory.mktemp("why")) as live:
+        yield live
 
 
 def test_the_lead_asks_which_words_weighed_most_and_reads_them(
