@@ -7,22 +7,27 @@ packs and config.yaml, as for a finding in words.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from ..engine import RuleSet
 from ..loader import load_ruleset
 from ..model import PRIVATE_CHANNELS, SEVERITY_RANK, Actions, Attachment, Finding, Message
 from .installed import require
-from .layout import CALL, judge_layout
+from .layout import CALL, Layout, judge_layout
 from .people import People, find_people
 from .picture import MAX_PIXELS, read_picture
 from .reading import Reading, read_text
 
-# A face smaller than this share of the picture (a crowd far off) is not a portrait of anyone;
-# a page that allows no family photos at all has every person flagged, however small.
 # The reason given when the file says where it was taken (check-a-post shows it on its own).
 GPS_REASON = "the file carries the place it was taken"
+# A face smaller than this share of the picture (a crowd far off) is not a portrait of anyone;
+# a page that allows no family photos at all has every person flagged, however small.
 PROMINENT_FACE = 0.002
+# Pictures whose pixels were looked at lately, kept by their bytes' digest (see `_seen`).
+SEEN_KEPT = 8
 TEXT_RULE = "picture-text:"  # prefix of a finding's rule when the rule matched text in a picture
 PEOPLE_RULE, SCREENSHOT_RULE, DOCUMENT_RULE = (
     "picture-people",
@@ -96,13 +101,9 @@ def analyse_image(
     require()
     ruleset = ruleset if ruleset is not None else load_ruleset()
     context = context or PhotoContext()
-    picture = read_picture(data, max_pixels=max_pixels)
-    # Found on the picture as looked at; boxes are given back in the original's pixels.
-    people = find_people(picture.rgb).scaled(picture.scale)
-    seen = read_text(picture.rgb)
-    layout = judge_layout(picture.rgb, seen, len(people.faces))
-    reading = seen.scaled(picture.scale)
-    whole = ((0, 0, picture.width, picture.height),)
+    seen = _seen(data, max_pixels)
+    people, layout, reading = seen.people, seen.layout, seen.reading
+    whole = ((0, 0, seen.width, seen.height),)
 
     findings: list[Finding] = []
     people_finding = _people_finding(ruleset, context, people)
@@ -138,7 +139,7 @@ def analyse_image(
     # A finding that does nothing (the weak "possible name" highlight) gives no reason: a
     # volunteer reads why the picture matters, not every capitalised word on it.
     reasons = list(dict.fromkeys(f.reason for f in findings if f.reason and _acts(f)))
-    if picture.gps is not None:
+    if seen.gps is not None:
         reasons.append(GPS_REASON)
     return PhotoAnalysis(
         people=people.count,
@@ -147,15 +148,70 @@ def analyse_image(
         text=reading.text,
         is_screenshot=layout.screenshot is not None,
         is_document=layout.document,
-        exif_gps=picture.gps,
-        taken_at=picture.taken_at,
+        exif_gps=seen.gps,
+        taken_at=seen.taken_at,
         findings=findings,
         reasons=reasons,
         screenshot_of=layout.screenshot,
-        width=picture.width,
-        height=picture.height,
+        width=seen.width,
+        height=seen.height,
         people_boxes=people.faces + people.bodies,
     )
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the pixels show, before any page's context or rules: nearly all of the cost."""
+
+    people: People  # boxes in the original's pixels
+    reading: Reading  # likewise
+    layout: Layout
+    gps: tuple[float, float] | None
+    taken_at: str | None
+    width: int
+    height: int
+
+
+_seen_lately: OrderedDict[bytes, _Seen] = OrderedDict()
+_seen_lock = threading.Lock()
+
+
+def _seen(data: bytes, max_pixels: int) -> _Seen:
+    """Look at the pixels, or remember having looked at these very bytes lately.
+
+    Looking costs one to four seconds of a core. The same picture comes back: a batch that
+    failed is judged again item by item, an edit keeps its photo, a post is checked and then
+    posted. Kept by digest, not by the bytes (megabytes each), a few pictures at a time.
+    """
+    key = hashlib.sha256(data).digest() + max_pixels.to_bytes(8, "big")
+    with _seen_lock:
+        if key in _seen_lately:
+            _seen_lately.move_to_end(key)
+            return _seen_lately[key]
+    picture = read_picture(data, max_pixels=max_pixels)
+    # Found on the picture as looked at; boxes are given back in the original's pixels.
+    people = find_people(picture.rgb).scaled(picture.scale)
+    text = read_text(picture.rgb)
+    seen = _Seen(
+        people=people,
+        reading=text.scaled(picture.scale),
+        layout=judge_layout(picture.rgb, text, len(people.faces)),
+        gps=picture.gps,
+        taken_at=picture.taken_at,
+        width=picture.width,
+        height=picture.height,
+    )
+    with _seen_lock:
+        _seen_lately[key] = seen
+        while len(_seen_lately) > SEEN_KEPT:
+            _seen_lately.popitem(last=False)
+    return seen
+
+
+def forget_pictures() -> None:
+    """Look at every picture afresh (bench/photos.py times the looking itself)."""
+    with _seen_lock:
+        _seen_lately.clear()
 
 
 def people_words(people: People) -> str:

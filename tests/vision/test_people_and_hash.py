@@ -114,3 +114,17 @@ def test_bytes_that_are_not_a_picture_or_too_many_pixels_are_refused() -> None:
         perceptual_hash(encoded(poster(["hello"]))[:200])  # a truncated PNG
     with pytest.raises(ImageRefused, match="too large"):
         analyse_image(encoded(sample("coffee.png")), max_pixels=1000)
+
+
+def test_a_picture_looked_at_lately_is_remembered_but_its_limit_still_holds() -> None:
+    from rules.vision import analysis
+
+    coffee = encoded(sample("coffee.png"))
+    first = analyse_image(coffee)
+    assert analyse_image(coffee) == first
+    # Remembering the pixels never lets a picture past a smaller limit than it was seen under.
+    with pytest.raises(ImageRefused, match="too large"):
+        analyse_image(coffee, max_pixels=1000)
+    for n in range(analysis.SEEN_KEPT + 2):
+        analyse_image(encoded(poster([f"notice {n}"])))
+    assert len(analysis._seen_lately) == analysis.SEEN_KEPT
