@@ -18,8 +18,13 @@ from bot.semantic import announce
 from bot.tasks import Enqueuer
 from bot.web import init_app as init_web
 from bot.web.uploads import InMemoryRequest
+from bot.web.url_rules import SharedBuilderRule
 
 csrf = CSRFProtect()
+
+
+class HavenFlask(Flask):
+    url_rule_class = SharedBuilderRule  # URL builders made once per process, not once per app
 
 
 def create_app(
@@ -35,7 +40,7 @@ def create_app(
     """
     settings = settings or load_settings()
     require_keys(settings)  # gunicorn calls this directly (Procfile `web`), not through the CLI
-    app = Flask(
+    app = HavenFlask(
         __name__,
         instance_path=str(Path(settings.instance_path).resolve()),
         template_folder="web/templates",
