@@ -16,15 +16,16 @@ page's do.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.audit import record
 from bot.cases.access import case_of_item, is_safeguarding, may_see_case
 from bot.cases.looks import record_looks
-from bot.cases.wording import WEIGHED, words_to_weigh
+from bot.cases.wording import WEIGHED, WORDS_GONE, words_to_weigh
 from bot.config import HavenConfig
 from bot.config.voices import voice_for
 from bot.judging import message_of
@@ -46,6 +47,7 @@ class Outcome(Enum):
     NOT_LEARNED = "not_learned"  # a written rule's finding: its words are marked already
     OUT_OF_DATE = "out_of_date"  # an edit replaced the text it was about
     NO_STAGE = "no_stage"  # the learned stage is not running, or no longer reads the category
+    TEXT_GONE = "text_gone"  # the message was removed (retention, a person's erasure)
 
 
 def weigh_finding(
@@ -75,6 +77,8 @@ def weigh_finding(
     explained = finding.explanation or {}
     if explained.get("method") != "classifier":
         return Outcome.NOT_LEARNED
+    if explained.get(WORDS_GONE) or (item is not None and not item.text):
+        return Outcome.TEXT_GONE
     if not words_to_weigh(explained):
         return Outcome.ALREADY
     if finding.superseded_at is not None:
@@ -91,3 +95,24 @@ def weigh_finding(
     db.add(finding)
     log.info("finding %s of item %s: %d words weighed on demand", finding.id, item.id, len(words))
     return Outcome.WEIGHED
+
+
+def forget_weighed_words(db: Session, item_ids: Sequence[int]) -> int:
+    """Take a message's words out of its findings' "why?" when its text goes (retention, a
+    person's erasure): they are the person's words, and "why?" must not go on quoting what was
+    removed, nor offer to weigh what is no longer there. Returns the findings changed."""
+    if not item_ids:
+        return 0
+    changed = 0
+    query = select(Finding).where(col(Finding.item_id).in_(list(item_ids)))
+    for finding in db.exec(query).all():
+        explained = finding.explanation or {}
+        if explained.get("method") != "classifier" or explained.get(WORDS_GONE):
+            continue
+        kept = {k: v for k, v in explained.items() if k != WEIGHED}
+        reason = Explanation.from_json({**kept, "words": []}).reason()
+        # A new dict: the JSON column does not see changes made inside the one it holds.
+        finding.explanation = {**kept, "words": [], "reason": reason, WORDS_GONE: True}
+        db.add(finding)
+        changed += 1
+    return changed

@@ -174,6 +174,8 @@ def evidence_of(finding: Any, description: str | None = None) -> Evidence:
 
 # Set in a finding's explanation once its words were weighed on demand, whatever they were.
 WEIGHED = "words_weighed"
+# Set when the message's text went (retention, erasure): its words are no longer quoted or weighed.
+WORDS_GONE = "words_gone"
 
 
 def words_to_weigh(explained: Mapping[str, Any] | None) -> bool:
@@ -181,6 +183,8 @@ def words_to_weigh(explained: Mapping[str, Any] | None) -> bool:
     when staff ask, bot/cases/weighing.py); False for a rule's finding, which has no
     explanation, and once they were weighed."""
     if not explained or explained.get("method") != "classifier":
+        return False
+    if explained.get(WORDS_GONE):
         return False
     return not explained.get("words") and not explained.get(WEIGHED)
 

@@ -4,7 +4,8 @@ What is about a platform user: the items they wrote, the Page's messages in thei
 (Messenger and Instagram thread ids are the person's id), the raw deliveries those came in or
 that name them, the replies drafted to them, their cases with the notes on them, and a
 removal mark. Findings, outbound actions and alerts hold no text or names (categories, ids,
-statuses): they are exported with the items and kept, as the minimal record.
+statuses), except the words "why?" quoted from a message, which go with its text: they are
+exported with the items and kept, as the minimal record.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from bot.cases.weighing import forget_weighed_words
 from bot.models import Case, Finding, InboundEvent, Item, OutboundAction, ReplyDraft, utcnow
 from bot.models.dashboard import CaseEvent, PersonMark
 from bot.models.privacy import REMOVED_BODY
@@ -80,7 +82,9 @@ def erase_items(session: Session, platform: str, author_id: str, held: set[int])
         if item.thread_id == author_id:
             item.thread_id = None
         session.add(item)
-    mark_removed(session, "items", [i.id for i in items if i.id is not None], ERASURE)
+    erased = [i.id for i in items if i.id is not None]
+    mark_removed(session, "items", erased, ERASURE)
+    forget_weighed_words(session, erased)  # "why?" quotes none of their words
     return len(items)
 
 

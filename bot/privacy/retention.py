@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.audit import record
+from bot.cases.weighing import forget_weighed_words
 from bot.config.privacy import DataProtection
 from bot.db import session_scope
 from bot.models import InboundEvent, Item, ReplyDraft, utcnow
@@ -136,6 +137,8 @@ def purge_expired(
             session, ReplyDraft, draft_ids, {"text": REMOVED_TEXT}, RETENTION
         ),
     }
+    # "Why?" quotes no words of a removed text (bot/cases/weighing.py).
+    forget_weighed_words(session, item_ids)
     if any(counts.values()):
         record(
             session, "system", PURGED_ACTION, "retention", None,

@@ -173,6 +173,11 @@ WEIGHING_SAID = {
         "The learned check is not running now, so the words cannot be weighed.",
         "error",
     ),
+    Outcome.TEXT_GONE: (
+        "The message was removed (after the retention period, or at the person's request), so "
+        "there are no words to weigh.",
+        "error",
+    ),
 }
 
 

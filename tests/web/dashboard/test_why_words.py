@@ -184,3 +184,29 @@ def test_weighing_needs_the_forms_csrf_token(
     answer = lead.post(f"/findings/{finding.id}/words", data={"back": "/", "csrf_token": token})
     assert answer.status_code == 302
     assert _explanation(app, finding.id)["words_weighed"] is True  # type: ignore[arg-type]
+
+
+def test_a_removed_messages_words_leave_why_and_cannot_be_weighed_again(
+    app: Flask, as_role: Callable[[str], FlaskClient]
+) -> None:
+    from bot.db import session_scope
+    from bot.privacy.core_data import erase_items
+
+    risky = comment(app, app.test_client(), GIVING_AWAY)
+    finding = _learned(app, risky)
+    lead = as_role("safeguarding_lead")
+    assert lead.post(f"/findings/{finding.id}/words", data={"back": "/"}).status_code == 302
+    words = _explanation(app, finding.id)["words"]  # type: ignore[arg-type]
+    assert words
+    # The person asks for their data to be erased: their words go from "why?" with the text.
+    with session_scope(app.extensions["haven"].engine) as db:
+        assert erase_items(db, risky.platform, risky.author_id, held=set()) == 1  # type: ignore[arg-type]
+    forgotten = _explanation(app, finding.id)  # type: ignore[arg-type]
+    assert forgotten["words"] == [] and forgotten["words_gone"] is True
+    assert not any(word in forgotten["reason"] for word in words)
+    assert forgotten["nearest"] and forgotten["score"] >= forgotten["threshold"]
+    page = lead.get(f"/cases/{case_of(app, risky).id}").get_data(as_text=True)
+    assert BUTTON not in page and "No single word weighed" not in page
+    again = lead.post(f"/findings/{finding.id}/words", data={"back": "/"}, follow_redirects=True)
+    assert "no words to weigh" in again.get_data(as_text=True)
+    assert _explanation(app, finding.id) == forgotten  # type: ignore[arg-type]
