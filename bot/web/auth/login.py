@@ -292,7 +292,14 @@ def logout() -> ResponseReturnValue:
 
 def safe_target(target: str | None) -> str:
     """Only ever redirect within the dashboard (after sign-in, after an action)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        # No control characters: a line break would end the Location header.
+        and target.isprintable()
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
