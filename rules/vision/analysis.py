@@ -180,8 +180,8 @@ def _seen(data: bytes, max_pixels: int) -> _Seen:
     """Look at the pixels, or remember having looked at these very bytes lately.
 
     Looking costs one to four seconds of a core. The same picture comes back: a batch that
-    failed is judged again item by item, an edit keeps its photo, a post is checked and then
-    posted. Kept by digest, not by the bytes (megabytes each), a few pictures at a time.
+    failed is judged again item by item, an edit keeps its photo, Meta sends a delivery again.
+    Kept by digest, not by the bytes (megabytes each), a few pictures at a time.
     """
     key = hashlib.sha256(data).digest() + max_pixels.to_bytes(8, "big")
     with _seen_lock:

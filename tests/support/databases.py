@@ -70,8 +70,9 @@ class _Copies:
     on a thread of their own.
 
     `CREATE DATABASE ... TEMPLATE` took 0.3-0.7 s here, most of it PostgreSQL writing and
-    syncing files while the test waited; made one copy ahead, the wait overlaps the previous
-    test's own work. A copy is never handed out twice, and every copy is dropped.
+    syncing files while the test waited; made a couple of tests ahead, the wait overlaps the
+    tests before. A copy is never handed out twice, and every copy made is dropped: a failed
+    drop is raised when the session's template goes, not lost on the thread.
     """
 
     AHEAD = 2
@@ -80,6 +81,7 @@ class _Copies:
         self.template = template
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-copies")
         self._made: deque[Future[str]] = deque()
+        self._drops: list[Future[None]] = []
 
     def take(self) -> str:
         while len(self._made) < self.AHEAD + 1:
@@ -87,14 +89,26 @@ class _Copies:
         return self._made.popleft().result()
 
     def give_back(self, name: str) -> None:
-        self._thread.submit(_drop, name)
+        # Keep only the drops still running or failed: the rest have nothing more to say.
+        self._drops = [d for d in self._drops if not d.done() or d.exception() is not None]
+        self._drops.append(self._thread.submit(_drop, name))
 
     def close(self) -> None:
+        """Drop every copy made (one that failed to be made has nothing to drop), then raise
+        the first drop that failed."""
         for made in self._made:
-            if not made.cancel():
-                self._thread.submit(_drop, made.result())
+            if made.cancel():
+                continue
+            try:
+                name = made.result()
+            except BaseException:  # noqa: BLE001 - never made, so nothing to drop
+                continue
+            self._drops.append(self._thread.submit(_drop, name))
         self._made.clear()
         self._thread.shutdown(wait=True)
+        for drop in self._drops:
+            if drop.exception() is not None:
+                raise drop.exception()  # type: ignore[misc]
 
     def _create(self) -> str:
         name = f"haven_test_{secrets.token_hex(4)}"
@@ -144,6 +158,8 @@ def postgres_template() -> Iterator[str]:
         yield name
     finally:
         copies = _copies.pop(name, None)
-        if copies is not None:
-            copies.close()
-        _drop(name)
+        try:
+            if copies is not None:
+                copies.close()
+        finally:
+            _drop(name)

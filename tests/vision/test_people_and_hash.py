@@ -117,12 +117,22 @@ def test_bytes_that_are_not_a_picture_or_too_many_pixels_are_refused() -> None:
         analyse_image(encoded(sample("coffee.png")), max_pixels=1000)
 
 
-def test_a_picture_looked_at_lately_is_remembered_but_its_limit_still_holds() -> None:
+def test_a_picture_looked_at_lately_is_remembered_but_its_limit_still_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from rules.vision import analysis
 
-    coffee = encoded(sample("coffee.png"))
+    decoded: list[int] = []
+
+    def counted(data: bytes, **kwargs: object) -> object:
+        decoded.append(len(data))
+        return read_picture(data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis, "read_picture", counted)
+    coffee = encoded(sample("coffee.png").resize((300, 200)))
     first = analyse_image(coffee)
-    assert analyse_image(coffee) == first
+    assert analyse_image(coffee, context=PhotoContext(no_family_photos=True)) == first
+    assert decoded == [len(coffee)]  # looked at once; the second answer came from memory
     # Remembering the pixels never lets a picture past a smaller limit than it was seen under.
     with pytest.raises(ImageRefused, match="too large"):
         analyse_image(coffee, max_pixels=1000)

@@ -93,7 +93,7 @@ def check() -> ResponseReturnValue:
         data = upload.read() if upload else b""  # in memory only; dropped with the request
         if text.strip():
             result = check_post(
-                haven().ruleset_naming_words,
+                haven().ruleset,
                 text,
                 photo=bool(form.photo.data or data),
                 platform=platform,
