@@ -70,7 +70,7 @@ def _find_or_open(
     if key not in known:
         known[key] = session.exec(select(Case).where(Case.open_key == key)).first()
     existing = known[key]
-    if existing is not None:
+    if existing is not None and _still_open(session, existing, key):
         return existing, False
     case = Case(
         case_type=case_type,
@@ -89,6 +89,17 @@ def _find_or_open(
     known[key] = case
     record(session, "system", "case.opened", "case", case.id, item_id=item.id, case_type=case_type)
     return case, True
+
+
+def _still_open(session: Session, case: Case, key: str) -> bool:
+    """Whether `case`, read when the batch began, still holds `key`: staff may have closed it
+    since (closing clears the key), and a message must then open a new case, not reopen an
+    escalated one behind the lead's back. One small query per item that needs a case."""
+    current = session.scalar(select(Case.open_key).where(Case.id == case.id))
+    if current == key:
+        return True
+    session.expire(case)  # what was read is out of date; nothing of this batch changed it
+    return False
 
 
 def open_cases(session: Session, keys: Collection[str]) -> dict[str, Case | None]:

@@ -53,7 +53,7 @@ def record(
 @event.listens_for(OrmSession, "before_commit")
 def _append_to_chain(session: OrmSession) -> None:
     if session.in_nested_transaction():
-        # SQLAlchemy fires before_commit for a savepoint's release too (add_unless_taken):
+        # SQLAlchemy fires before_commit for a savepoint's release too (`begin_nested`):
         # appending there would take the chain's lock mid-transaction and hold it to the end,
         # one worker's whole batch at a time. The entries wait for the real commit.
         return
@@ -63,7 +63,8 @@ def _append_to_chain(session: OrmSession) -> None:
     session.flush()  # the changes these entries describe, and their row locks, come first
     for entry, row in pending:
         if row is not None:
-            entry.subject_id = str(row.id)  # type: ignore[attr-defined]
+            row_id = row.id  # type: ignore[attr-defined]
+            entry.subject_id = None if row_id is None else str(row_id)
     entries = [entry for entry, _ in pending]
     chain(entries, lock_and_read_tail(session))  # type: ignore[arg-type]
     session.add_all(entries)

@@ -233,7 +233,8 @@ def note_safeguarding_override(session: Session, case: Case, now: datetime) -> b
     ).first()
     if done is not None:
         return False
-    session.add(
+    _add_record(
+        session,
         ConsentRecord(
             case_id=case.id,
             at=now,
@@ -241,7 +242,7 @@ def note_safeguarding_override(session: Session, case: Case, now: datetime) -> b
             previous=case.consent,
             source="system",
             reason=OVERRIDE_REASON,
-        )
+        ),
     )
     session.add(CaseEvent(case_id=case.id, at=now, kind="note", text=OVERRIDE_REASON))
     record(session, "system", "consent.safeguarding_override", "case", case.id)

@@ -101,8 +101,8 @@ def test_recorded_entries_follow_the_transaction(engine: Engine) -> None:
 
 
 def test_a_savepoint_does_not_append_to_the_chain_before_the_commit(engine: Engine) -> None:
-    """A unique-key race (add_unless_taken) releases a savepoint mid-transaction; the entries
-    are still appended once, at the commit, so the chain's lock is not held from there on."""
+    """A savepoint released mid-transaction (`begin_nested`) does not append the entries; they
+    are appended once, at the commit, so the chain's lock is not held from there on."""
     with session_scope(engine) as session:
         record(session, "system", "first", "case", 1)
         with session.begin_nested():

@@ -437,3 +437,31 @@ def test_a_batch_asks_the_database_little_per_item(
     # A real mix: a safeguarding case and another, drafts.
     assert {c.case_type for c in cases} >= {"safeguarding", "support"} and drafts
     assert len(statements) / len(ids) <= STATEMENTS_PER_ITEM, "\n".join(statements)
+
+
+def test_a_case_closed_after_the_batch_read_it_is_not_joined(
+    migrated_engine: Engine, ruleset: RuleSet, config: HavenConfig
+) -> None:
+    from bot.judging import message_of
+    from workers.cases import attach_to_case, open_cases, open_key
+
+    (first,) = store(migrated_engine, [comment(HELP, 8201, 12)])
+    assert run_batch(migrated_engine, ruleset, config, first).done == [first]
+    (second,) = store(migrated_engine, [comment(MORE_HELP, 8202, 12)])
+    with Session(migrated_engine) as batch:
+        item = batch.get(Item, second)
+        assert item is not None
+        known = open_cases(batch, {open_key(item)})  # what a batch reads as it begins
+        (earlier,) = [c for c in known.values() if c is not None]
+        with session_scope(migrated_engine) as staff:  # meanwhile, staff close that case
+            closing = staff.get(Case, earlier.id)
+            assert closing is not None
+            closing.status, closing.open_key = "closed", None
+            staff.add(closing)
+        findings = ruleset.evaluate(message_of(item, no_family_posts=False))
+        case = attach_to_case(batch, item, findings, known)
+        batch.commit()
+        assert case is not None and case.id != earlier.id
+    with Session(migrated_engine) as session:
+        closed = session.get(Case, earlier.id)
+        assert closed is not None and closed.status == "closed" and closed.open_key is None
