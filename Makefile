@@ -37,8 +37,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # The tests run in parallel, one process per core (at most four: each takes its own Redis
-# database, 15 counting down; tests/helpers.py). `pytest` alone runs them one by one.
-PARALLEL := -n auto --maxprocesses 4 --dist worksteal
+# database, 15 counting down; tests/helpers.py), each given the next test as it frees up, the
+# longest first (tests/conftest.py). `pytest` alone runs them one by one.
+PARALLEL := -n auto --maxprocesses 4 --dist load
 
 test: $(STAMP) services lint
 	$(BIN)/pytest -q $(PARALLEL)

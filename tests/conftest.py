@@ -155,3 +155,17 @@ def redis_url() -> Iterator[str]:
     yield REDIS_TEST_URL
     connection.flushdb()
     connection.close()
+
+
+# The longest tests first (the drills, then real processes, then the browser): `make test`
+# hands tests to its processes as they free up, so a long test left for the end would keep
+# one process busy while the others have nothing left to do.
+_LONGEST_FIRST = ("drill", "stack", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        marked = [i for i, m in enumerate(_LONGEST_FIRST) if item.get_closest_marker(m)]
+        return marked[0] if marked else len(_LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each group keeps the files' order
