@@ -67,10 +67,12 @@ def _find_or_open(
             return linked, False
     key = open_key(item)
     known = {} if known is None else known
-    if key not in known:
+    looked_now = key not in known
+    if looked_now:
         known[key] = session.exec(select(Case).where(Case.open_key == key)).first()
     existing = known[key]
-    if existing is not None and _still_open(session, existing, key):
+    # What was just looked up needs no second look; what the batch read before may be stale.
+    if existing is not None and (looked_now or _still_open(session, existing, key)):
         return existing, False
     case = Case(
         case_type=case_type,

@@ -78,9 +78,14 @@ def lock_versions(session: Session, items: Sequence[Item]) -> dict[ObjectKey, li
     return versions
 
 
+def _other_texts(item: Item, versions: Sequence[Version]) -> list[Version]:
+    """The object's other versions that carry a text (not removals or hides)."""
+    return [v for v in versions if v.id != item.id and v.verb not in STATE_VERBS]
+
+
 def newer_version_exists(item: Item, versions: Sequence[Version]) -> bool:
     """True when a later text of the same object is stored (an edit that overtook this)."""
-    return any(v.id != item.id and v.verb not in STATE_VERBS and _newer(v, item) for v in versions)
+    return any(_newer(v, item) for v in _other_texts(item, versions))
 
 
 def supersede_older_versions(session: Session, item: Item, versions: Sequence[Version]) -> set[str]:
@@ -89,11 +94,7 @@ def supersede_older_versions(session: Session, item: Item, versions: Sequence[Ve
     An edit is judged afresh, but it must not be answered again: a reply approved or sent
     for an earlier version counts for the edit too.
     """
-    older_ids = [
-        v.id
-        for v in versions
-        if v.id != item.id and v.verb not in STATE_VERBS and not _newer(v, item)
-    ]
+    older_ids = [v.id for v in _other_texts(item, versions) if not _newer(v, item)]
     if not older_ids:
         return set()
     now = utcnow()
