@@ -44,11 +44,6 @@ def open_partner_task(
     session: Session, case_id: int, partner: str, category: str, now: datetime, *, automatic: bool
 ) -> PartnerTask | None:
     """The lead's task to tell this partner about this case; None if it was there already."""
-    existing = select(PartnerTask.id).where(
-        PartnerTask.case_id == case_id, PartnerTask.partner == partner
-    )
-    if session.exec(existing).first() is not None:
-        return None
     task = PartnerTask(
         case_id=case_id,
         partner=partner,
@@ -56,8 +51,9 @@ def open_partner_task(
         opened_at=now,
         sent_automatically=automatic,
     )
+    # Opened already, here or by a worker racing us: the unique key answers, no look first.
     if not add_unless_taken(session, task):
-        return None  # a worker racing us to the same case and partner won
+        return None
     record(session, "system", "partner.task_opened", "case", case_id, partner=partner,
            task_id=task.id, automatic=automatic)  # fmt: skip
     return task
