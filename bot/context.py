@@ -40,8 +40,8 @@ class Context:
     @cached_property
     def ruleset_naming_words(self) -> RuleSet:
         # Trying a message: someone is waiting for the answer, so the words that weighed most
-        # are named at once, whatever `explain_words` says for the
-        # worker (which leaves them to "why?": bot/cases/weighing.py).
+        # are named at once, whatever `explain_words` says for the worker (which leaves them
+        # to "why?": bot/cases/weighing.py).
         return naming_words(self.ruleset)
 
 

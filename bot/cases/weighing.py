@@ -19,6 +19,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -89,9 +90,7 @@ def weigh_finding(
     words = weighing_words(ruleset, message, finding.category)
     if words is None:
         return Outcome.NO_STAGE
-    reason = Explanation.from_json({**explained, "words": words}).reason()
-    # A new dict: the JSON column does not see changes made inside the one it holds.
-    finding.explanation = {**explained, "words": list(words), "reason": reason, WEIGHED: True}
+    finding.explanation = _with_words(explained, words, WEIGHED)
     db.add(finding)
     log.info("finding %s of item %s: %d words weighed on demand", finding.id, item.id, len(words))
     return Outcome.WEIGHED
@@ -109,10 +108,16 @@ def forget_weighed_words(db: Session, item_ids: Sequence[int]) -> int:
         explained = finding.explanation or {}
         if explained.get("method") != "classifier" or explained.get(WORDS_GONE):
             continue
-        kept = {k: v for k, v in explained.items() if k != WEIGHED}
-        reason = Explanation.from_json({**kept, "words": []}).reason()
-        # A new dict: the JSON column does not see changes made inside the one it holds.
-        finding.explanation = {**kept, "words": [], "reason": reason, WORDS_GONE: True}
+        finding.explanation = _with_words(explained, (), WORDS_GONE)
         db.add(finding)
         changed += 1
     return changed
+
+
+def _with_words(explained: dict[str, Any], words: Sequence[str], mark: str) -> dict[str, Any]:
+    """The explanation naming these words (none: none), its sentence rebuilt to match, and
+    marked how they came (WEIGHED or WORDS_GONE, never both). A new dict: the JSON column does
+    not see changes made inside the one it holds."""
+    kept = {k: v for k, v in explained.items() if k not in (WEIGHED, WORDS_GONE)}
+    reason = Explanation.from_json({**kept, "words": list(words)}).reason()
+    return {**kept, "words": list(words), "reason": reason, mark: True}
