@@ -17,6 +17,7 @@ from bot.db import upgrade
 from bot.semantic import announce
 from bot.tasks import Enqueuer
 from bot.web import init_app as init_web
+from bot.web.compiled_templates import PROCESS_TEMPLATES
 from bot.web.uploads import InMemoryRequest
 from bot.web.url_rules import SharedBuilderRule
 
@@ -24,7 +25,10 @@ csrf = CSRFProtect()
 
 
 class HavenFlask(Flask):
-    url_rule_class = SharedBuilderRule  # URL builders made once per process, not once per app
+    """Flask, with what every app would compile anew compiled once per process instead."""
+
+    url_rule_class = SharedBuilderRule  # URL builders (bot/web/url_rules.py)
+    jinja_options = {**Flask.jinja_options, "bytecode_cache": PROCESS_TEMPLATES}  # templates
 
 
 def create_app(

@@ -12,7 +12,6 @@ from flask_wtf.csrf import CSRFProtect
 from bot.cases import wording
 from bot.web import alerts, errors, inputs, meta_deletion
 from bot.web.auth import login, totp
-from bot.web.compiled_templates import PROCESS_TEMPLATES
 from bot.web.dashboard import (
     actions,
     audit,
@@ -65,7 +64,6 @@ CSRF_EXEMPT = (meta_deletion,)
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
     """Register every page, the sign-in manager and the template helpers."""
-    app.jinja_env.bytecode_cache = PROCESS_TEMPLATES
     inputs.install(app)  # before any blueprint: their <int:...> rules bind the converter now
     login.login_manager.init_app(app)
     errors.init_app(app)

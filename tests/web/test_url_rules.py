@@ -52,4 +52,6 @@ def test_a_second_app_reuses_the_first_apps_builders(app: Flask, settings: Setti
     for path, rule in ours.items():
         assert rule._build.__func__ is theirs[path]._build.__func__  # type: ignore[attr-defined]
         assert rule._build_unknown.__func__ is theirs[path]._build_unknown.__func__  # type: ignore[attr-defined]
+    # Templates likewise: both apps' Jinja environments keep their compiled code in one place.
+    assert app.jinja_env.bytecode_cache is other.jinja_env.bytecode_cache is not None
     other.extensions["haven"].engine.dispose()
