@@ -22,6 +22,7 @@ from bot.tasks import LocalEnqueuer
 from tests.helpers import DATA_KEY, REDIS_TEST_URL, make_settings, service_unavailable
 from tests.support import databases
 from tests.support.databases import build_sqlite_template
+from tests.support.engines import shared_compiled_statements
 from tests.support.meta_standin import MetaStandIn
 from tests.support.servers import SMTPServer
 from tests.web.dashboard.support import ROLES, add_user, sign_in
@@ -34,14 +35,15 @@ FAST_PASSWORD_METHOD = "pbkdf2:sha256:1"
 def test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """What every test shares: the test data key (also for code that writes message text
     without building an app first), cheap password hashing (bot/web/auth/login.py honours it under
-    pytest only; tests/web/dashboard/test_passwords.py keeps scrypt's own tests) and the
-    session's migrated SQLite template."""
+    pytest only; tests/web/dashboard/test_passwords.py keeps scrypt's own tests), the
+    session's migrated SQLite template, and statements compiled once per kind of database
+    (tests/support/engines.py)."""
     from bot.crypto import install_keys
     from bot.web.auth.login import TEST_PASSWORD_METHOD_ENV
 
     install_keys([DATA_KEY])
     build_sqlite_template(tmp_path_factory.mktemp("templates"))
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, shared_compiled_statements():
         patch.setenv(TEST_PASSWORD_METHOD_ENV, FAST_PASSWORD_METHOD)
         yield
 
