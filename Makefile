@@ -40,18 +40,23 @@ format: $(STAMP)
 # database, 15 counting down; tests/helpers.py), each given the next test as it frees up, the
 # longest first (tests/conftest.py). `pytest` alone runs them one by one.
 PARALLEL := -n auto --maxprocesses 4 --dist load
+# Compiled modules are written and reused: the suite starts about a hundred Python processes
+# (its own, gunicorn, `haven worker`...), and where the environment says not to write them
+# (PYTHONDONTWRITEBYTECODE), each compiled Haven's modules and the tests from source again.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 test: $(STAMP) services lint
-	$(BIN)/pytest -q $(PARALLEL)
+	$(PYTEST) -q $(PARALLEL)
 
 # The unit tier: no browser, no drills, no stacks of real processes.
 # `make test` runs these and everything else.
 test-fast: $(STAMP) services
-	$(BIN)/pytest -q $(PARALLEL) -m "not browser and not drill and not stack"
+	$(PYTEST) -q $(PARALLEL) -m "not browser and not drill and not stack"
 
 # The failure drills and property tests alone (docs/reliability.md); `make test` runs them too.
 test-drills: $(STAMP) services
-	$(BIN)/pytest -q -m drill tests/drills
+	$(PYTEST) -q -m drill tests/drills
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
