@@ -145,6 +145,7 @@ def test_the_safeguarding_lead_sees_the_risk_first(lead) -> None:  # type: ignor
     assert "risk." not in first.inner_text(), "the code stays behind why?"
     assert "better off without me" in page.content()
     page.get_by_role("link", name="Cases").click()
+    page.wait_for_url("**/cases")
     assert page.locator("table.cases tbody tr").count() >= 4
 
 
@@ -167,6 +168,8 @@ def test_the_lead_escalates_a_case_and_opens_the_safeguarding_case(lead) -> None
     page.get_by_role("link", name="Cases").click()
     page.get_by_label("Type").select_option("complaint")
     page.get_by_role("button", name="Show").click()
+    # Until the filtered list has loaded, the table on screen is the unfiltered one.
+    page.wait_for_url(re.compile(r"type=complaint"))
     page.locator("table.cases tbody a").first.click()
     page.get_by_text("Change status", exact=True).click()
     page.get_by_label("New status").select_option("escalated")
@@ -178,6 +181,7 @@ def test_the_lead_escalates_a_case_and_opens_the_safeguarding_case(lead) -> None
     page.get_by_role("link", name="Cases").click()
     page.get_by_label("Type").select_option("safeguarding")
     page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"type=safeguarding"))
     assert page.locator("table.cases tbody tr").count() >= 2
     risky = page.locator("table.cases tbody tr").filter(has_text="Ana P.")
     risky.get_by_role("link").first.click()
