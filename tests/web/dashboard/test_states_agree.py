@@ -20,7 +20,8 @@ def test_the_queue_records_one_look_per_safeguarding_case_and_none_for_reloads(
     feeder = app.test_client()
     items = [comment(app, feeder, f"{RISK} ({n})") for n in range(3)]
     assert len({i.case_id for i in items}) == 1, "three messages from one person, one case"
-    lead = as_role("safeguarding_lead")  # signing in opens the queue: the first look
+    lead = as_role("safeguarding_lead")
+    lead.get("/")  # the queue, where signing in leads: the first look
     engine = app.extensions["haven"].engine
 
     def views() -> list[AuditEntry]:
