@@ -46,8 +46,11 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path] | None:
             openssl,
             "req",
             "-x509",
+            # An elliptic-curve key: made in a millisecond, where RSA took a fifth of a second.
             "-newkey",
-            "rsa:2048",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-days",
             "1",
