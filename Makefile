@@ -37,9 +37,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # The tests run in parallel, one process per core (at most four: each takes its own Redis
-# database, 15 counting down; tests/helpers.py), each given the next test as it frees up, the
-# longest first (tests/conftest.py). `pytest` alone runs them one by one.
-PARALLEL := -n auto --maxprocesses 4 --dist load
+# database, 15 counting down; tests/helpers.py), the longest first (tests/conftest.py). Each
+# process starts with a share of the list and takes tests still waiting in another's once its
+# own run out (worksteal): the first process keeps the long tests, the others the short ones,
+# and none sits idle at the end. `pytest` alone runs them one by one.
+PARALLEL := -n auto --maxprocesses 4 --dist worksteal
 # Compiled modules are written and reused: the suite starts about a hundred Python processes
 # (its own, gunicorn, `haven worker`...), and where the environment says not to write them
 # (PYTHONDONTWRITEBYTECODE), each compiled Haven's modules and the tests from source again.

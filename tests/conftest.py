@@ -160,9 +160,12 @@ def redis_url() -> Iterator[str]:
     connection.close()
 
 
-# The longest tests first (the drills, then real processes, then the browser): `make test`
-# hands tests to its processes as they free up, so a long test left for the end would keep
-# one process busy while the others have nothing left to do.
+# The longest tests first (the drills, then real processes, then the browser). `make test`
+# (--dist worksteal) gives each process a run of the list and lets a process whose run is
+# done take what another has not started; long tests at the end of a run would keep one
+# process busy while the others have nothing left to take. Run side by side they cost more
+# (383 CPU-seconds for the suite against 313, docs/benchmarks.md), so they all start in the
+# first process's run.
 _LONGEST_FIRST = ("drill", "stack", "browser")
 
 
