@@ -65,6 +65,7 @@ class JobContext(Context):
             app_secret=secret.get_secret_value() if secret else None,
             tokens={k: v.get_secret_value() for k, v in settings.tokens.items()},
             dry_run=meta.dry_run,
+            timeout=meta.timeout_seconds,
             instagram_login_accounts={a.id for a in meta.accounts if a.instagram_login},
         )
 

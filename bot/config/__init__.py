@@ -86,6 +86,9 @@ class Meta(_Section):
     graph_api_version: str = Field(default="v24.0", pattern=r"^v(2[4-9]|[3-9]\d)\.\d$")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     dry_run: bool = True
+    # How long a call to Meta may take. One that runs out may still have been done (the reply
+    # posted, the answer lost): workers/sending.py reads back before sending it again.
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     accounts: tuple[Account, ...] = ()
 
 

@@ -139,3 +139,17 @@ def test_check_config_names_a_missing_alert_secret(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check-config", "--config", str(path)], env=_env(tmp_path))
     assert result.exit_code == 1
     assert "HAVEN_SMTP_PASSWORD" in result.output
+
+
+def test_how_long_haven_waits_for_meta_is_the_configs(tmp_path: Path) -> None:
+    from bot.context import JobContext
+    from tests.helpers import TEST_ACCOUNTS, make_settings
+
+    meta = {"accounts": TEST_ACCOUNTS, "timeout_seconds": 2.5}
+    settings = make_settings(tmp_path, config={"meta": meta})
+    graph = JobContext(settings=settings, engine=None, enqueuer=None).graph  # type: ignore[arg-type]
+    assert graph.timeout == 2.5
+    assert make_settings(tmp_path).config.meta.timeout_seconds == 10
+    config = _write(tmp_path, "meta:\n  timeout_seconds: 0\n")
+    with pytest.raises(ConfigError, match="timeout_seconds"):
+        load_settings(str(config), _env(tmp_path))

@@ -42,10 +42,13 @@ COMMENTS = [f"900000000000001_{n}" for n in ("8001", "8002", "8003")]
 def stack(
     tmp_path: Path, migrated_postgres_url: str, private_redis: PrivateRedis, meta: MetaStandIn
 ) -> Iterator[HavenStack]:
+    # A call Meta never answers is given up after two seconds (config: meta.timeout_seconds)
+    # instead of ten: the drill's time-out is the same case, waited for less.
+    meta.timeout_seconds = 3.0
     with running_stack(
         "production",
         tmp_path,
-        drill_config(tmp_path, dry_run=False),
+        drill_config(tmp_path, dry_run=False, timeout_seconds=2),
         services=lambda: (migrated_postgres_url, private_redis.url),
         workers=2,
         tick=True,
