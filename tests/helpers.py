@@ -173,30 +173,6 @@ def die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
-def stop_leftovers(config_path: str) -> None:
-    """Stop any process still running with this test's HAVEN_CONFIG.
-
-    rq's scheduler runs in a child process of the worker, in a session of its own: when a test
-    kills a worker with SIGKILL, the scheduler outlives it and nothing else would stop it.
-    """
-    import os
-    import signal
-
-    marker = f"HAVEN_CONFIG={config_path}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:  # gone already, or not ours to read
-            continue
-        if marker in environ.split(b"\0"):
-            try:
-                os.kill(int(entry.name), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
 def write_config(tmp_path: Path, **meta: Any) -> Path:
     """The repository's config.yaml with the test accounts (and `meta` overrides), on disk,
     for tests that start real processes which read HAVEN_CONFIG."""

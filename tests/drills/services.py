@@ -26,7 +26,6 @@ from tests.helpers import (
     die_with_parent,
     environ_for_tests,
     service_unavailable,
-    stop_leftovers,
     use_production_services,
     write_config,
 )
@@ -176,5 +175,4 @@ def running_stack(
         yield processes, engine
     finally:
         processes.stop_all()
-        stop_leftovers(config)
         engine.dispose()

@@ -4,7 +4,9 @@
 
 - embedded: SQLite and the in-process queue (what `haven serve` runs without REDIS_URL);
 - production: PostgreSQL and Redis, with real `haven worker` processes (and, if asked,
-  `haven tick` and gunicorn), as the Procfile runs them.
+  `haven tick` and gunicorn), as the Procfile runs them. They are forked from a Python that
+  has imported Haven already (tests/support/warm_start.py), which spares each start-up its
+  imports and the rules' compiling.
 
 Meta is the local stand-in (tests/support/meta_standin.py) when the test gives its URL. Every
 process writes its log to a file of its own, and whatever was written there is checked for the
@@ -18,8 +20,6 @@ import itertools
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,13 +36,12 @@ from bot.config import load_settings
 from bot.models import Item, OutboundAction, ReplyDraft, utcnow
 from tests.helpers import (
     PAGE_ID,
-    die_with_parent,
     environ_for_tests,
     page_comment,
     signed_post,
-    stop_leftovers,
     use_production_services,
 )
+from tests.support.warm_start import WarmProcess, WarmStarter
 from tests.web.dashboard.support import add_user, sign_in
 
 # The stacks an end-to-end test runs on: `@pytest.fixture(params=MODES)`. The production one
@@ -101,27 +100,25 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float
 
 class HavenProcesses:
     """`haven serve` (gunicorn), `haven worker` and `haven tick`, as the Procfile runs them,
-    each with its log in a file of its own under `logs`."""
+    each with its log in a file of its own under `logs`, each in a process group of its own
+    (`started`: every one this test started, stopped with whatever it started)."""
 
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env = {**os.environ, **env}
         self.logs = logs
         self.port = int(env.get("PORT") or 0)
-        self.web: subprocess.Popen[bytes] | None = None
-        self.workers: list[subprocess.Popen[bytes]] = []
-        self.others: list[subprocess.Popen[bytes]] = []
+        self.web: WarmProcess | None = None
+        self.workers: list[WarmProcess] = []
+        self.others: list[WarmProcess] = []
+        self.started: list[WarmProcess] = []
 
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own copy
-            return subprocess.Popen(
-                [sys.executable, "-m", "bot", *args],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,
-            )
+    def _spawn(self, name: str, *args: str) -> WarmProcess:
+        self.started.append(
+            WarmStarter.shared().start(list(args), self.env, self.logs / f"{name}.log")
+        )
+        return self.started[-1]
 
-    def start_web(self) -> subprocess.Popen[bytes]:
+    def start_web(self) -> WarmProcess:
         self.web = self._spawn("web", "serve")
         wait_until(lambda: port_open(self.port), 30, "gunicorn to listen", every=0.1)
         return self.web
@@ -134,7 +131,7 @@ class HavenProcesses:
         self.web.wait(timeout=30)
         wait_until(lambda: not port_open(self.port), 30, "gunicorn's workers to stop", every=0.1)
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
+    def start_worker(self) -> WarmProcess:
         worker = self._spawn(f"worker{len(self.workers)}", "worker")
         self.workers.append(worker)
         return worker
@@ -143,7 +140,8 @@ class HavenProcesses:
         self.others.append(self._spawn("tick", "tick"))
 
     def stop_all(self) -> None:
-        """Kill every process at once (the callers then kill whatever they left, by config).
+        """Kill every process at once, with whatever it started (rq's scheduler is a child of
+        the worker, and outlives a worker a drill killed; gunicorn has its workers).
 
         A graceful stop costs seconds of fixed waiting at the end of every stack (rq's warm
         shutdown and its scheduler about 2.8 s, gunicorn's control server about 3.4 s, even on
@@ -151,11 +149,9 @@ class HavenProcesses:
         worker stops, and the drills stop gunicorn gracefully on purpose (`stop_web`). Every
         log line is already in its file (logging flushes each record), so the check for
         message text in the logs reads all of it."""
-        running = [*self.workers, *self.others, *([self.web] if self.web else [])]
-        for process in running:
-            if process.poll() is None:
-                process.kill()
-        for process in running:
+        for process in self.started:
+            process.kill_group()
+        for process in self.started:
             process.wait(timeout=30)
 
     def log_text(self) -> bytes:
@@ -187,10 +183,10 @@ class HavenStack:
         return self.app.extensions["haven"].enqueuer
 
     @property
-    def workers(self) -> list[subprocess.Popen[bytes]]:
+    def workers(self) -> list[WarmProcess]:
         return self.processes.workers
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
+    def start_worker(self) -> WarmProcess:
         return self.processes.start_worker()
 
     def wait_for(self, predicate: Callable[[Session], Any], timeout: float = 30) -> Any:
@@ -307,7 +303,6 @@ def running_stack(
         yield HavenStack(mode, app, environ, processes)
     finally:
         processes.stop_all()
-        stop_leftovers(environ["HAVEN_CONFIG"])
         enqueuer = app.extensions["haven"].enqueuer
         if mode == "embedded":
             enqueuer.stop()
