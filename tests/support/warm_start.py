@@ -26,8 +26,22 @@ import tempfile
 import threading
 from pathlib import Path
 
-# What the commands started through the starter import before their first line of work.
-PRELOAD = ("bot.cli", "bot.cli.server", "bot.app", "bot.ticker", "workers.jobs", "gunicorn.arbiter")
+# What the commands started through the starter import before their first line of work,
+# some of it only once they connect (the drivers of PostgreSQL and Redis, rq, the webhooks).
+PRELOAD = (
+    "bot.cli",
+    "bot.cli.server",
+    "bot.app",
+    "bot.ticker",
+    "workers.jobs",
+    "gunicorn.arbiter",
+    "psycopg",
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "redis",
+    "rq",
+    "webhooks.routes",
+    "threadpoolctl",
+)
 
 
 class WarmProcess:
