@@ -16,6 +16,8 @@ from tests.helpers import REPO, environ_for_tests, use_production_services, writ
 from tests.support.stack import wait_until
 from tests.support.warm_start import WarmStarter
 
+pytestmark = pytest.mark.stack
+
 
 def _started(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
     process = WarmStarter.shared().start(args, {**os.environ, **env}, log)
