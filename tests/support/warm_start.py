@@ -1,11 +1,12 @@
 """Haven's processes for the end-to-end tests, forked from a Python that has imported Haven.
 
-A `haven worker`, `haven serve` or `haven tick` started with `python -m bot` spends most of its
-start-up importing (about 0.9 CPU-seconds of 1.5 here), and the suite starts some fifty of
-them. The starter is one `python -m tests.support.warm_start` per test process: it imports what
-those commands import, then forks a child for each start. The child takes the test's
-environment, log file and arguments, and runs the `haven` command's own entry point, as
-`python -m bot` would; it is a real process of its own, which the drills signal and kill.
+A `haven worker`, `haven serve` or `haven tick` started with `python -m bot` spends 1.5
+CPU-seconds or more before its first job, importing (0.9), compiling the rules and loading the
+model, and the suite starts some fifty of them. The starter is one `python -m
+tests.support.warm_start` per test process: it imports what those commands import, compiles
+the repository's rules and loads the model, then forks a child for each start. The child takes
+the test's environment, log file and arguments, and runs the `haven` command's own entry point,
+as `python -m bot` would; it is a real process of its own, which the drills signal and kill.
 Gunicorn's `--preload` starts its workers the same way. What the cold start itself does is
 still tested where it matters: tests/cli and tests/browser/test_demo.py run `python -m bot`.
 
@@ -25,6 +26,8 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+
+from tests.helpers import REPO
 
 # What the commands started through the starter import before their first line of work,
 # some of it only once they connect (the drivers of PostgreSQL and Redis, rq, the webhooks).
@@ -108,6 +111,7 @@ class WarmStarter:
         self.address = str(Path(self.folder) / "starter.sock")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.warm_start", self.address],
+            cwd=REPO,  # where `tests` can be imported, wherever pytest was started
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
@@ -116,7 +120,12 @@ class WarmStarter:
     def _ready(self) -> None:
         from tests.support.stack import wait_until
 
-        wait_until(lambda: Path(self.address).exists(), 60, "the warm starter", every=0.02)
+        def up() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the warm starter exited with {self.process.returncode}")
+            return Path(self.address).exists()
+
+        wait_until(up, 60, "the warm starter", every=0.02)
 
     @classmethod
     def shared(cls) -> WarmStarter:
@@ -184,7 +193,7 @@ def _compile_the_rules() -> None:
     from bot.config import load_settings
     from bot.semantic import _embedder, availability
     from rules import load_ruleset
-    from tests.helpers import REPO, environ_for_tests
+    from tests.helpers import environ_for_tests
 
     rules = load_settings(REPO / "config.yaml", environ_for_tests(Path(os.devnull))).config.rules
     load_ruleset(rules)
