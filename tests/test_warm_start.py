@@ -80,3 +80,20 @@ def test_a_killed_worker_reports_the_signal_and_its_scheduler_is_stopped_with_it
     finally:
         worker.kill_group()
     wait_until(lambda: not _group(worker.pid), 10, "the group to be gone")
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_sigterm_ends_a_command_that_does_not_catch_it_as_in_a_fresh_python(
+    tmp_path: Path, migrated_postgres_url: str, redis_url: str
+) -> None:
+    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(write_config(tmp_path)))
+    use_production_services(env, migrated_postgres_url, redis_url)
+    log = tmp_path / "tick.log"
+    tick = WarmStarter.shared().start(["tick"], {**os.environ, **env}, log)
+    try:
+        wait_until(lambda: log.exists() and log.stat().st_size > 0, 60, "the tick to start")
+        tick.send_signal(signal.SIGTERM)  # the starter's own handler would exit with 0
+        assert tick.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        tick.kill_group()

@@ -236,8 +236,10 @@ def _start(
         return pid
     code = 1
     try:
+        # As a fresh Python's: the starter's own handlers are not the command's.
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         for fd in wake:
             os.close(fd)
         for other in (listener, connection, *waiting.values()):
