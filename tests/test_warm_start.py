@@ -14,15 +14,25 @@ import yaml
 
 from tests.helpers import REPO, environ_for_tests, use_production_services, write_config
 from tests.support.stack import wait_until
-from tests.support.warm_start import WarmStarter
+from tests.support.warm_start import WarmProcess, WarmStarter
 
 pytestmark = pytest.mark.stack
 
 
+def _start(args: list[str], env: dict[str, str], log: Path) -> WarmProcess:
+    """`haven *args` from the starter, in the test's environment as the stack harness runs it."""
+    return WarmStarter.shared().start(args, {**os.environ, **env}, log)
+
+
 def _started(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
-    process = WarmStarter.shared().start(args, {**os.environ, **env}, log)
-    code = process.wait(timeout=60)
+    code = _start(args, env, log).wait(timeout=60)
     return code, log.read_text(encoding="utf-8")
+
+
+def _production(tmp_path: Path, postgres_url: str, redis_url: str) -> dict[str, str]:
+    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(write_config(tmp_path)))
+    use_production_services(env, postgres_url, redis_url)
+    return env
 
 
 def test_a_command_gets_its_arguments_environment_and_exit_code_as_from_python_m_bot(
@@ -67,9 +77,8 @@ def _group(pgid: int) -> list[int]:
 def test_a_killed_worker_reports_the_signal_and_its_scheduler_is_stopped_with_its_group(
     tmp_path: Path, migrated_postgres_url: str, redis_url: str
 ) -> None:
-    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(write_config(tmp_path)))
-    use_production_services(env, migrated_postgres_url, redis_url)
-    worker = WarmStarter.shared().start(["worker"], {**os.environ, **env}, tmp_path / "w.log")
+    env = _production(tmp_path, migrated_postgres_url, redis_url)
+    worker = _start(["worker"], env, tmp_path / "w.log")
     try:
         # rq starts its scheduler, a child process in the worker's group.
         wait_until(lambda: len(_group(worker.pid)) >= 2, 60, "the worker's scheduler")
@@ -87,10 +96,8 @@ def test_a_killed_worker_reports_the_signal_and_its_scheduler_is_stopped_with_it
 def test_sigterm_ends_a_command_that_does_not_catch_it_as_in_a_fresh_python(
     tmp_path: Path, migrated_postgres_url: str, redis_url: str
 ) -> None:
-    env = environ_for_tests(tmp_path, HAVEN_CONFIG=str(write_config(tmp_path)))
-    use_production_services(env, migrated_postgres_url, redis_url)
     log = tmp_path / "tick.log"
-    tick = WarmStarter.shared().start(["tick"], {**os.environ, **env}, log)
+    tick = _start(["tick"], _production(tmp_path, migrated_postgres_url, redis_url), log)
     try:
         wait_until(lambda: log.exists() and log.stat().st_size > 0, 60, "the tick to start")
         tick.send_signal(signal.SIGTERM)  # the starter's own handler would exit with 0

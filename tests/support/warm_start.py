@@ -27,7 +27,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from tests.helpers import REPO
+from tests.helpers import REPO, die_with_parent
 
 # What the commands started through the starter import before their first line of work,
 # some of it only once they connect (the drivers of PostgreSQL and Redis, rq, the webhooks).
@@ -107,13 +107,12 @@ class WarmStarter:
     _running: WarmStarter | None = None
 
     def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="haven-warm-")
-        self.address = str(Path(self.folder) / "starter.sock")
+        self.address = str(Path(tempfile.mkdtemp(prefix="haven-warm-")) / "starter.sock")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.warm_start", self.address],
             cwd=REPO,  # where `tests` can be imported, wherever pytest was started
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self._ready()
 
@@ -247,7 +246,7 @@ def _start(
         # A group of its own, so that what it starts (rq's scheduler, gunicorn's workers) can
         # be stopped with it; and it dies with the starter, as the starter with the test.
         os.setpgid(0, 0)
-        _die_with_parent()
+        die_with_parent()
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -274,12 +273,6 @@ def _start(
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-
-
-def _die_with_parent() -> None:
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _main(argv: list[str]) -> None:
